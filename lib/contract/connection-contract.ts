@@ -1,0 +1,160 @@
+import { Construct } from 'constructs';
+import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
+import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1';
+import { TerraformOutput } from '../core/cdktf';
+import { isDnsLabel, isDnsSubdomain } from '../core/names';
+import { PropsValidator } from '../core/validation';
+
+/** What a client needs to reach a Sentinel-managed Redis. */
+export interface SentinelConnectionDetails {
+  /** The topology's name (`REDIS_CLUSTER_NAME`). */
+  readonly clusterName: string;
+  /** Namespace the topology runs in. */
+  readonly namespace: string;
+  /** Sentinel master group name, e.g. `mymaster`. */
+  readonly masterName: string;
+  /** The sentinel Service, cluster-scoped as `<service>.<namespace>` (resolves from any namespace). */
+  readonly sentinelServiceHost: string;
+  /** Sentinel port, usually 26379. */
+  readonly sentinelPort: number;
+  /** Every sentinel pod's stable DNS name. */
+  readonly sentinelPodHosts: string[];
+  /** The Redis password. May be a Terraform token; it only ever goes into Secrets and sensitive outputs. */
+  readonly password?: string;
+  /** The sentinels' password, when sentinels require auth. @default same as password */
+  readonly sentinelPassword?: string;
+}
+
+/** The role a 3scale-style client asks Sentinel for. */
+export class SentinelRole {
+  /** The current primary. */
+  public static readonly MASTER = new SentinelRole('master');
+  /** A replica (read-only clients). */
+  public static readonly SLAVE = new SentinelRole('slave');
+  private constructor(public readonly value: string) {}
+}
+
+export interface ElastisysConfigMapOptions {
+  /** ConfigMap name. @default '<clusterName>-redis-config' */
+  readonly name?: string;
+  /** Namespaces to publish into (e.g. application namespaces). @default the topology's namespace */
+  readonly namespaces?: string[];
+}
+
+export interface ThreeScaleSecretOptions {
+  /** Secret name; 3scale reads `system-redis` and `backend-redis`. @default '<clusterName>-redis' */
+  readonly name?: string;
+  /** Namespaces to publish into. @default the topology's namespace */
+  readonly namespaces?: string[];
+  /** `SENTINEL_ROLE`. @default SentinelRole.MASTER */
+  readonly role?: SentinelRole;
+  /** Logical database in `URL`. @default none (database 0) */
+  readonly database?: number;
+}
+
+export interface ConnectionContractProps {
+  readonly details: SentinelConnectionDetails;
+  /**
+   * The Elastisys ConfigMap (`REDIS_CLUSTER_NAME`, `REDIS_SENTINEL_HOST`, `REDIS_SENTINEL_PORT`).
+   * `false` leaves it out.
+   * @default published in the topology's namespace
+   */
+  readonly elastisysConfigMap?: ElastisysConfigMapOptions | false;
+  /**
+   * The 3scale Secret (`URL`, `SENTINEL_HOSTS`, `SENTINEL_ROLE`). Carries the password.
+   * @default not published
+   */
+  readonly threeScaleSecret?: ThreeScaleSecretOptions;
+  /** Publish Terraform outputs. @default true */
+  readonly outputs?: boolean;
+  /** Prefix of the output names. @default 'redis_<clusterName>' with '-' as '_' */
+  readonly outputPrefix?: string;
+}
+
+/** `redis://[:password@]group[/db]`: the 3scale URL, naming the Sentinel group rather than a host. */
+export function threeScaleUrl(masterName: string, password?: string, database?: number): string {
+  const auth = password !== undefined ? `:${password}@` : '';
+  const db = database !== undefined ? `/${database}` : '';
+  return `redis://${auth}${masterName}${db}`;
+}
+
+/** Comma-separated `redis://[:password@]host:port` entries, one per sentinel. */
+export function threeScaleSentinelHosts(hosts: string[], port: number, password?: string): string {
+  const auth = password !== undefined ? `:${password}@` : '';
+  return hosts.map((h) => `redis://${auth}${h}:${port}`).join(',');
+}
+
+/**
+ * Publishes a topology's connection details the ways its clients expect: the Elastisys ConfigMap
+ * (no secrets), the 3scale Secret (with the password), and Terraform outputs (sensitive when they
+ * carry a secret). ConfigMaps and Secrets can go into other namespaces for the applications there.
+ */
+export class ConnectionContract extends Construct {
+  /** The ConfigMaps, one per namespace. */
+  public readonly configMaps: ConfigMapV1[] = [];
+  /** The Secrets, one per namespace. */
+  public readonly secrets: SecretV1[] = [];
+
+  constructor(scope: Construct, id: string, props: ConnectionContractProps) {
+    super(scope, id);
+    const d = props.details;
+    const v = new PropsValidator(this);
+    const nsOk = (list: string[]) => list.length > 0 && list.every((n) => isDnsLabel(n));
+    const cm = props.elastisysConfigMap === false ? undefined : props.elastisysConfigMap ?? {};
+    const sec = props.threeScaleSecret;
+    v.check('elastisysConfigMap.name', cm?.name, isDnsSubdomain, 'a DNS-1123 subdomain');
+    v.check('elastisysConfigMap.namespaces', cm?.namespaces, nsOk, 'a non-empty list of namespace names');
+    v.check('threeScaleSecret.name', sec?.name, isDnsSubdomain, 'a DNS-1123 subdomain');
+    v.check('threeScaleSecret.namespaces', sec?.namespaces, nsOk, 'a non-empty list of namespace names');
+    v.integer('threeScaleSecret.database', sec?.database, 0, 15);
+    v.check('outputPrefix', props.outputPrefix, (p) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(p), 'letters, digits and underscores, not starting with a digit');
+    if (sec && d.password === undefined) v.fail('threeScaleSecret', 'no password', 'a topology with auth (details.password) to build URL');
+    v.throwIfInvalid();
+
+    const labels = { 'app.kubernetes.io/managed-by': 'redis-topologies', 'app.kubernetes.io/instance': d.clusterName, 'app.kubernetes.io/component': 'connection' };
+
+    if (cm) {
+      for (const ns of cm.namespaces ?? [d.namespace]) {
+        this.configMaps.push(new ConfigMapV1(this, `ElastisysConfigMap-${ns}`, {
+          metadata: { name: cm.name ?? `${d.clusterName}-redis-config`, namespace: ns, labels },
+          data: {
+            REDIS_CLUSTER_NAME: d.clusterName,
+            REDIS_SENTINEL_HOST: d.sentinelServiceHost,
+            REDIS_SENTINEL_PORT: String(d.sentinelPort),
+          },
+        }));
+      }
+    }
+
+    if (sec) {
+      const role = sec.role ?? SentinelRole.MASTER;
+      for (const ns of sec.namespaces ?? [d.namespace]) {
+        this.secrets.push(new SecretV1(this, `ThreeScaleSecret-${ns}`, {
+          metadata: { name: sec.name ?? `${d.clusterName}-redis`, namespace: ns, labels },
+          type: 'Opaque',
+          data: {
+            URL: threeScaleUrl(d.masterName, d.password, sec.database),
+            SENTINEL_HOSTS: threeScaleSentinelHosts(d.sentinelPodHosts, d.sentinelPort, d.sentinelPassword ?? d.password),
+            SENTINEL_ROLE: role.value,
+          },
+        }));
+      }
+    }
+
+    if (props.outputs !== false) {
+      const prefix = props.outputPrefix ?? `redis_${d.clusterName.replace(/-/g, '_')}`;
+      const out = (key: string, value: string | number | string[], description: string, sensitive = false) => {
+        const o = new TerraformOutput(this, key, { value, description, sensitive });
+        o.overrideLogicalId(`${prefix}_${key}`);
+      };
+      out('cluster_name', d.clusterName, 'Topology name (REDIS_CLUSTER_NAME)');
+      out('master_name', d.masterName, 'Sentinel master group name');
+      out('sentinel_host', d.sentinelServiceHost, 'Sentinel Service host, <service>.<namespace>');
+      out('sentinel_port', d.sentinelPort, 'Sentinel port');
+      out('sentinel_pod_hosts', d.sentinelPodHosts, 'Stable DNS names of the sentinel pods');
+      if (d.password !== undefined) {
+        out('url', threeScaleUrl(d.masterName, d.password), 'redis://:password@group URL (sensitive)', true);
+      }
+    }
+  }
+}

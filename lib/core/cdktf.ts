@@ -1,0 +1,14 @@
+/**
+ * The one place the library imports cdktf from. Moving to CDK Terrain (`cdktn`, the maintained
+ * fork with the same API) is a change to this file only.
+ */
+export {
+  App,
+  Fn,
+  Lazy,
+  TerraformOutput,
+  TerraformStack,
+  TerraformVariable,
+  Token,
+} from 'cdktf';
+export type { IResolvable } from 'cdktf';

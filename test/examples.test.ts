@@ -1,0 +1,43 @@
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+import { buildExamples } from '../examples/main';
+
+function synthTo(): { dir: string; stacks: Record<string, string> } {
+  const dir = mkdtempSync(join(tmpdir(), 'rt-examples-'));
+  buildExamples(dir).synth();
+  const stacks: Record<string, string> = {};
+  for (const name of readdirSync(join(dir, 'stacks'))) {
+    stacks[name] = readFileSync(join(dir, 'stacks', name, 'cdk.tf.json'), 'utf8');
+  }
+  return { dir, stacks };
+}
+
+describe('examples', () => {
+  const first = synthTo();
+  const second = synthTo();
+  afterAll(() => {
+    rmSync(first.dir, { recursive: true, force: true });
+    rmSync(second.dir, { recursive: true, force: true });
+  });
+
+  test('synthesize byte-identical output from the same input', () => {
+    expect(Object.keys(first.stacks).length).toBeGreaterThan(0);
+    expect(second.stacks).toEqual(first.stacks);
+  });
+
+  test('platform stack: encrypted StorageClasses and deny-by-default NetworkPolicies', () => {
+    const plan = JSON.parse(first.stacks.platform);
+    const classes = Object.values<any>(plan.resource.kubernetes_storage_class_v1);
+    expect(classes.length).toBe(5);
+    for (const sc of classes) {
+      expect(sc.volume_binding_mode).toBe('WaitForFirstConsumer');
+      expect(sc.reclaim_policy).toBe('Retain');
+      expect(sc.allow_volume_expansion).toBe(true);
+    }
+    const policies = Object.values<any>(plan.resource.kubernetes_network_policy_v1);
+    const deny = policies.find((p) => p.metadata.name === 'legacy-cache-default-deny');
+    expect(deny.spec.policy_types).toEqual(['Ingress', 'Egress']);
+    expect(deny.spec.ingress).toBeUndefined();
+  });
+});

@@ -1,0 +1,47 @@
+import { Testing } from 'cdktf';
+import { Construct } from 'constructs';
+import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
+import { App, TerraformStack } from '../lib/core/cdktf';
+
+/** A synthesized stack, parsed, with lookups by Terraform resource type. */
+export class Synthed {
+  constructor(public readonly json: any) {}
+
+  /** Every resource of a type, keyed by logical id. */
+  public resources(type: string): Record<string, any> {
+    return this.json.resource?.[type] ?? {};
+  }
+
+  /** The bodies of every resource of a type, in logical-id order. */
+  public list(type: string): any[] {
+    return Object.values(this.resources(type));
+  }
+
+  /** The one resource of a type whose metadata.name is `name`. */
+  public named(type: string, name: string, namespace?: string): any {
+    const found = this.list(type).filter((r) => r.metadata?.name === name && (namespace === undefined || r.metadata?.namespace === namespace));
+    if (found.length !== 1) {
+      throw new Error(`expected one ${type} named ${name}, found ${found.length}: ${this.list(type).map((r) => r.metadata?.name).join(', ')}`);
+    }
+    return found[0];
+  }
+
+  public outputs(): Record<string, any> {
+    return this.json.output ?? {};
+  }
+}
+
+/** Builds constructs inside a fresh stack with a kubernetes provider and returns the synthesized JSON. */
+export function synth(build: (stack: TerraformStack) => void): Synthed {
+  const app = Testing.app();
+  const stack = new TerraformStack(app, 'test');
+  new KubernetesProvider(stack, 'kubernetes', {});
+  build(stack);
+  return new Synthed(JSON.parse(Testing.synth(stack)));
+}
+
+/** A stack to build in, for tests that expect construction to throw. */
+export function emptyStack(): Construct {
+  const app: App = Testing.app();
+  return new TerraformStack(app, 'test');
+}

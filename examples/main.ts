@@ -1,10 +1,12 @@
 import { App } from '../lib/core/cdktf';
 import { PlatformStack } from './platform';
+import { SentinelStack } from './sentinel';
 
 /** The app `npm run synth` runs: one stack per example architecture, written to cdktf.out/stacks/. */
 export function buildExamples(outdir?: string): App {
   const app = new App({ outdir, skipBackendValidation: true });
   new PlatformStack(app, 'platform');
+  new SentinelStack(app, 'sentinel');
   return app;
 }
 

@@ -3,6 +3,7 @@
  * fork with the same API) is a change to this file only.
  */
 export {
+  Annotations,
   App,
   Fn,
   Lazy,

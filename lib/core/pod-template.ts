@@ -1,0 +1,66 @@
+/** Hard (DoNotSchedule / required) or soft (ScheduleAnyway / preferred) spreading. */
+export class Spread {
+  /** Pods are not scheduled where the rule would be broken. */
+  public static readonly REQUIRED = new Spread(true);
+  /** The scheduler tries to spread, but schedules anyway. */
+  public static readonly PREFERRED = new Spread(false);
+  private constructor(public readonly required: boolean) {}
+}
+
+/** A toleration for dedicated node pools (taints). */
+export interface Toleration {
+  readonly key: string;
+  /** @default 'Equal' when a value is given, else 'Exists' */
+  readonly operator?: string;
+  readonly value?: string;
+  /** NoSchedule, PreferNoSchedule or NoExecute. @default all effects */
+  readonly effect?: string;
+}
+
+/** Where a workload's pods go. */
+export interface PlacementOptions {
+  /** Spread over zones (topology.kubernetes.io/zone). */
+  readonly zoneSpread: Spread;
+  /** Spread over nodes (pod anti-affinity on kubernetes.io/hostname). */
+  readonly nodeSpread: Spread;
+  /** Run only on nodes with these labels (a dedicated pool). @default any node */
+  readonly nodeSelector?: Record<string, string>;
+  /** Tolerate these taints. @default none */
+  readonly tolerations?: Toleration[];
+}
+
+/** The scheduling fields of a pod spec: zone spread constraint, node anti-affinity, pool selection. */
+export function placement(selector: Record<string, string>, options: PlacementOptions) {
+  const labelSelector = [{ matchLabels: { ...selector } }];
+  const term = { labelSelector, topologyKey: 'kubernetes.io/hostname' };
+  return {
+    topologySpreadConstraint: [{
+      maxSkew: 1,
+      topologyKey: 'topology.kubernetes.io/zone',
+      whenUnsatisfiable: options.zoneSpread.required ? 'DoNotSchedule' : 'ScheduleAnyway',
+      labelSelector,
+    }],
+    affinity: {
+      podAntiAffinity: options.nodeSpread.required
+        ? { requiredDuringSchedulingIgnoredDuringExecution: [term] }
+        : { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: term }] },
+    },
+    nodeSelector: options.nodeSelector ? { ...options.nodeSelector } : undefined,
+    toleration: options.tolerations?.map((t) => ({
+      key: t.key,
+      operator: t.operator ?? (t.value !== undefined ? 'Equal' : 'Exists'),
+      value: t.value,
+      effect: t.effect,
+    })),
+  };
+}
+
+/** An exec probe running `command`. */
+export function execProbe(command: string[], timing: { periodSeconds: number; timeoutSeconds: number; failureThreshold: number; initialDelaySeconds?: number }) {
+  return { exec: { command }, ...timing };
+}
+
+/** An env var from the pod's own metadata (fieldRef). */
+export function fieldEnv(name: string, fieldPath: string) {
+  return { name, valueFrom: { fieldRef: { fieldPath } } };
+}

@@ -1,0 +1,37 @@
+import { AccessTarget } from './access/access-policy';
+import { RedisAuthSecretRef } from './auth/redis-auth';
+
+/**
+ * The data members of a topology: what a proxy (HaproxyPortal) or a backup job needs to reach
+ * them. Implemented by SentinelRedis, by its imports from attributes, and by later topologies.
+ */
+export interface IRedisDataMembers {
+  /** Topology name. */
+  readonly name: string;
+  /** Namespace the data members run in. */
+  readonly namespace: string;
+  /** Stable DNS name of every data member, ordinal order. */
+  readonly dataMemberHosts: string[];
+  /** Redis port of the data members. */
+  readonly redisPort: number;
+  /** The Secret holding the password (in the topology's namespace). */
+  readonly auth: RedisAuthSecretRef;
+  /** Whether the data members speak TLS on redisPort. */
+  readonly tlsEnabled: boolean;
+  /** What to grant access to: namespace, pod selector and client ports. */
+  readonly accessTarget: AccessTarget;
+}
+
+/** A Sentinel-managed Redis: data members plus the sentinels that know the current primary. */
+export interface ISentinelRedis extends IRedisDataMembers {
+  /** Sentinel master group name. */
+  readonly masterName: string;
+  /** The sentinel Service as `<service>.<namespace>` (resolves from any namespace). */
+  readonly sentinelServiceHost: string;
+  /** Sentinel port. */
+  readonly sentinelPort: number;
+  /** Stable DNS name of every sentinel pod. */
+  readonly sentinelHosts: string[];
+  /** Whether sentinels run (false in development mode). */
+  readonly highlyAvailable: boolean;
+}

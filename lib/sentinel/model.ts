@@ -1,0 +1,65 @@
+/**
+ * The validated, plain description of one SentinelRedis that the renderers turn into files.
+ * Nothing here refers to cdktf: renderers are pure functions of this model.
+ */
+export interface SentinelRedisModel {
+  readonly name: string;
+  readonly namespace: string;
+  readonly clusterDomain: string;
+  readonly masterName: string;
+  /** Number of data members (primary + replicas). */
+  readonly dataMembers: number;
+  /** Number of sentinels; 0 in development mode. */
+  readonly sentinels: number;
+  readonly quorum: number;
+  readonly redisPort: number;
+  readonly sentinelPort: number;
+  /** StatefulSet and headless Service names; pod DNS is `<sts>-<i>.<headless>.<ns>.svc.<domain>`. */
+  readonly dataStatefulSet: string;
+  readonly dataHeadlessService: string;
+  readonly sentinelStatefulSet: string;
+  readonly sentinelHeadlessService: string;
+  readonly maxmemoryBytes: number;
+  readonly evictionPolicy: string;
+  readonly timeoutSeconds: number;
+  readonly persistence: 'aof' | 'rdb' | 'none';
+  readonly rdbSavePoints: ReadonlyArray<{ readonly seconds: number; readonly changes: number }>;
+  readonly downAfterMilliseconds: number;
+  readonly failoverTimeoutMilliseconds: number;
+  readonly parallelSyncs: number;
+  readonly minReplicasToWrite: number;
+  readonly minReplicasMaxLagSeconds: number;
+  readonly tls: boolean;
+  /** ACL users: name and rules (passwords come from the auth Secret at boot). */
+  readonly aclUsers: ReadonlyArray<{ readonly name: string; readonly rules: string }>;
+  /** Upper bound for a member's boot decision before it exits and lets Kubernetes restart it. */
+  readonly bootTimeoutSeconds: number;
+}
+
+/** Paths inside the containers. The StatefulSets mount exactly these; the live tests do too. */
+export const PATHS = {
+  /** ConfigMap: redis.conf, sentinel.conf, sentinel-master.conf, acl-rules. */
+  config: '/etc/redis-topologies/config',
+  /** ConfigMap: the entrypoint and probe scripts. */
+  scripts: '/etc/redis-topologies/scripts',
+  /** Secret: `password` and `acl-<user>`. */
+  auth: '/etc/redis-topologies/auth',
+  /** Secret (optional): tls.crt, tls.key, ca.crt. */
+  tls: '/etc/redis-topologies/tls',
+  /** emptyDir (memory): the runtime config written at boot, which holds the password. */
+  run: '/run/redis-topologies',
+  /** Persistent volume or emptyDir: RDB / AOF files. */
+  data: '/data',
+  /** emptyDir: scratch. */
+  tmp: '/tmp',
+} as const;
+
+/** The stable DNS name of data member `i`. */
+export function dataMemberHost(m: Pick<SentinelRedisModel, 'dataStatefulSet' | 'dataHeadlessService' | 'namespace' | 'clusterDomain'>, i: number): string {
+  return `${m.dataStatefulSet}-${i}.${m.dataHeadlessService}.${m.namespace}.svc.${m.clusterDomain}`;
+}
+
+/** The stable DNS name of sentinel `i`. */
+export function sentinelHost(m: Pick<SentinelRedisModel, 'sentinelStatefulSet' | 'sentinelHeadlessService' | 'namespace' | 'clusterDomain'>, i: number): string {
+  return `${m.sentinelStatefulSet}-${i}.${m.sentinelHeadlessService}.${m.namespace}.svc.${m.clusterDomain}`;
+}

@@ -1,0 +1,291 @@
+import { PATHS, SentinelRedisModel } from './model';
+
+/** Single-quotes a value for POSIX sh. */
+export function shellQuote(value: string): string {
+  return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * common.sh: the topology's constants and the helpers every entrypoint and probe uses. The pod's
+ * own name comes from the POD_NAME environment variable (fieldRef metadata.name).
+ */
+export function renderCommonSh(m: SentinelRedisModel): string {
+  const selfWait = Math.ceil((m.downAfterMilliseconds + m.failoverTimeoutMilliseconds) / 1000) + 5;
+  const constants: Record<string, string | number> = {
+    MASTER_NAME: m.masterName,
+    NAMESPACE: m.namespace,
+    CLUSTER_DOMAIN: m.clusterDomain,
+    REDIS_PORT: m.redisPort,
+    SENTINEL_PORT: m.sentinelPort,
+    DATA_MEMBERS: m.dataMembers,
+    SENTINELS: m.sentinels,
+    QUORUM: m.quorum,
+    DATA_STS: m.dataStatefulSet,
+    DATA_HEADLESS: m.dataHeadlessService,
+    SENTINEL_STS: m.sentinelStatefulSet,
+    SENTINEL_HEADLESS: m.sentinelHeadlessService,
+    CONFIG_DIR: PATHS.config,
+    AUTH_DIR: PATHS.auth,
+    TLS_DIR: PATHS.tls,
+    RUN_DIR: PATHS.run,
+    TLS: m.tls ? 1 : 0,
+    BOOT_TIMEOUT: m.bootTimeoutSeconds,
+    SELF_FAILOVER_WAIT: selfWait,
+  };
+  const header = Object.entries(constants)
+    .map(([k, v]) => `${k}=${typeof v === 'number' ? v : shellQuote(v)}`)
+    .join('\n');
+  return `# common.sh for ${m.namespace}/${m.name}, rendered by redis-topologies. Sourced, not run.
+${header}
+
+: "\${POD_NAME:?POD_NAME must be set (fieldRef metadata.name)}"
+ORDINAL="\${POD_NAME##*-}"
+
+log() { printf '%s %s: %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$POD_NAME" "$*" >&2; }
+
+# The stable DNS names of data member $1 and sentinel $1.
+data_host() { printf '%s-%s.%s.%s.svc.%s' "$DATA_STS" "$1" "$DATA_HEADLESS" "$NAMESPACE" "$CLUSTER_DOMAIN"; }
+sentinel_host() { printf '%s-%s.%s.%s.svc.%s' "$SENTINEL_STS" "$1" "$SENTINEL_HEADLESS" "$NAMESPACE" "$CLUSTER_DOMAIN"; }
+
+password() { cat "$AUTH_DIR/password"; }
+
+# A value as a double-quoted redis.conf argument.
+conf_quote() { printf '"%s"' "$(printf '%s' "$1" | sed 's/[\\\\"]/\\\\&/g')"; }
+
+# rcli HOST PORT ARGS...: redis-cli with auth from the Secret (never on the command line), TLS
+# when enabled, and a 3 s bound. Exit status 0 when the server answered anything.
+rcli() {
+  _h=$1; _p=$2; shift 2
+  if [ "$TLS" = 1 ]; then set -- --tls --cacert "$TLS_DIR/ca.crt" "$@"; fi
+  REDISCLI_AUTH="$(password)" timeout 3 redis-cli --no-auth-warning -h "$_h" -p "$_p" "$@" 2>/dev/null
+}
+
+# First line of ROLE: master, slave or nothing.
+role_of() { rcli "$1" "$REDIS_PORT" ROLE | head -n 1; }
+
+# The primary most sentinels name (skipping sentinel host $1, if given); nothing if none answers.
+sentinel_master() {
+  _skip=\${1:-}; _i=0; _answers=''
+  while [ "$_i" -lt "$SENTINELS" ]; do
+    _s=$(sentinel_host "$_i")
+    if [ "$_s" != "$_skip" ]; then
+      _a=$(rcli "$_s" "$SENTINEL_PORT" SENTINEL get-master-addr-by-name "$MASTER_NAME" | head -n 1)
+      if [ -n "$_a" ]; then _answers="$_answers$_a
+"; fi
+    fi
+    _i=$((_i + 1))
+  done
+  if [ -n "$_answers" ]; then
+    printf '%s' "$_answers" | sort | uniq -c | sort -rn | head -n 1 | sed 's/^ *[0-9]* //'
+  fi
+}
+
+# A data member other than $1 that answers ROLE as master; status 1 if none.
+find_other_master() {
+  _i=0
+  while [ "$_i" -lt "$DATA_MEMBERS" ]; do
+    _h=$(data_host "$_i")
+    if [ "$_h" != "$1" ] && [ "$(role_of "$_h")" = master ]; then printf '%s' "$_h"; return 0; fi
+    _i=$((_i + 1))
+  done
+  return 1
+}
+
+# Status 0 when a data member other than $1 has a running server.
+other_member_alive() {
+  _i=0
+  while [ "$_i" -lt "$DATA_MEMBERS" ]; do
+    _h=$(data_host "$_i")
+    if [ "$_h" != "$1" ] && rcli "$_h" "$REDIS_PORT" PING >/dev/null; then return 0; fi
+    _i=$((_i + 1))
+  done
+  return 1
+}
+`;
+}
+
+/**
+ * Data member entrypoint. Decides the role BEFORE starting redis-server, so a restarted primary
+ * never serves a write that a failover will wipe:
+ * - sentinels name another member, and it answers as primary: start as its replica;
+ * - sentinels still name this pod (it crashed and came back before they failed over): wait for the
+ *   failover while another member runs; resume as primary only if none runs, or none was promoted
+ *   within down-after + failover-timeout;
+ * - no sentinel answers: join a member that answers as primary; otherwise only ordinal 0 may start
+ *   as primary (first boot), so two pods can never both claim the role.
+ */
+export function renderRedisEntrypoint(m: SentinelRedisModel): string {
+  return `#!/bin/sh
+# Data member entrypoint for ${m.namespace}/${m.name}, rendered by redis-topologies.
+set -eu
+. ${PATHS.scripts}/common.sh
+SELF=$(data_host "$ORDINAL")
+RUNTIME="$RUN_DIR/redis.conf"
+
+# write_conf [PRIMARY_HOST]: the runtime config; without an argument this member starts as primary.
+write_conf() {
+  umask 077
+  {
+    printf 'include %s/redis.conf\\n' "$CONFIG_DIR"
+    printf 'replica-announce-ip %s\\n' "$SELF"
+    printf 'requirepass %s\\n' "$(conf_quote "$(password)")"
+    printf 'masterauth %s\\n' "$(conf_quote "$(password)")"
+    if [ -s "$CONFIG_DIR/acl-rules" ]; then
+      while read -r _user _rules; do
+        [ -n "$_user" ] || continue
+        printf 'user %s on %s %s\\n' "$_user" "$(conf_quote ">$(cat "$AUTH_DIR/acl-$_user")")" "$_rules"
+      done < "$CONFIG_DIR/acl-rules"
+    fi
+    if [ -n "\${1:-}" ]; then printf 'replicaof %s %s\\n' "$1" "$REDIS_PORT"; fi
+  } > "$RUNTIME.tmp"
+  mv "$RUNTIME.tmp" "$RUNTIME"
+}
+
+start=$(date +%s)
+if [ "$SENTINELS" -eq 0 ]; then
+  log "development mode (no sentinels): starting as the only member"
+  write_conf
+else
+  while :; do
+    waited=$(( $(date +%s) - start ))
+    primary=$(sentinel_master)
+    if [ -n "$primary" ] && [ "$primary" != "$SELF" ]; then
+      if [ "$(role_of "$primary")" = master ]; then
+        log "sentinels name $primary as primary: starting as its replica"
+        write_conf "$primary"; break
+      fi
+      log "sentinels name $primary as primary, but it does not answer as one yet"
+    elif [ -n "$primary" ]; then
+      if other=$(find_other_master "$SELF"); then
+        log "sentinels still name this pod, but $other answers as primary: starting as its replica"
+        write_conf "$other"; break
+      fi
+      if ! other_member_alive "$SELF"; then
+        log "sentinels name this pod as primary and no other member is running: resuming as primary"
+        write_conf; break
+      fi
+      if [ "$waited" -ge "$SELF_FAILOVER_WAIT" ]; then
+        log "sentinels did not fail over in \${waited}s: resuming as primary"
+        write_conf; break
+      fi
+      log "sentinels still name this pod as primary: waiting for them to promote a running replica"
+    else
+      if other=$(find_other_master "$SELF"); then
+        log "no sentinel answers; $other answers as primary: starting as its replica"
+        write_conf "$other"; break
+      fi
+      if [ "$ORDINAL" = 0 ]; then
+        log "no sentinel knows a primary and no member runs as one: first boot, starting as primary"
+        write_conf; break
+      fi
+      log "no sentinel knows a primary yet; waiting for ordinal 0 or the sentinels"
+    fi
+    if [ "$waited" -ge "$BOOT_TIMEOUT" ]; then
+      log "no usable primary after \${waited}s; exiting so Kubernetes restarts this pod"
+      exit 1
+    fi
+    sleep 1
+  done
+fi
+exec redis-server "$RUNTIME"
+`;
+}
+
+/**
+ * Sentinel entrypoint: monitors the primary its peers name; failing that, a data member that
+ * answers as primary; failing that (first boot), ordinal 0. Waits until that name resolves, since
+ * Sentinel refuses a monitor line it cannot resolve.
+ */
+export function renderSentinelEntrypoint(m: SentinelRedisModel): string {
+  return `#!/bin/sh
+# Sentinel entrypoint for ${m.namespace}/${m.name}, rendered by redis-topologies.
+set -eu
+. ${PATHS.scripts}/common.sh
+SELF=$(sentinel_host "$ORDINAL")
+RUNTIME="$RUN_DIR/sentinel.conf"
+
+start=$(date +%s)
+while :; do
+  waited=$(( $(date +%s) - start ))
+  primary=$(sentinel_master "$SELF")
+  if [ -n "$primary" ]; then
+    log "peer sentinels name $primary as primary"
+  elif primary=$(find_other_master ""); then
+    log "no peer knows a primary; $primary answers as one"
+  else
+    primary=$(data_host 0)
+    log "no peer or member knows a primary: first boot, monitoring ordinal 0 ($primary)"
+  fi
+  if getent hosts "$primary" >/dev/null 2>&1; then break; fi
+  if [ "$waited" -ge "$BOOT_TIMEOUT" ]; then
+    log "$primary does not resolve after \${waited}s; exiting so Kubernetes restarts this pod"
+    exit 1
+  fi
+  log "waiting for $primary to resolve"
+  sleep 1
+done
+
+umask 077
+{
+  cat "$CONFIG_DIR/sentinel.conf"
+  printf 'sentinel announce-ip %s\\n' "$SELF"
+  printf 'sentinel announce-port %s\\n' "$SENTINEL_PORT"
+  printf 'requirepass %s\\n' "$(conf_quote "$(password)")"
+  printf 'sentinel monitor %s %s %s %s\\n' "$MASTER_NAME" "$primary" "$REDIS_PORT" "$QUORUM"
+  printf 'sentinel auth-pass %s %s\\n' "$MASTER_NAME" "$(conf_quote "$(password)")"
+  cat "$CONFIG_DIR/sentinel-master.conf"
+} > "$RUNTIME.tmp"
+mv "$RUNTIME.tmp" "$RUNTIME"
+exec redis-sentinel "$RUNTIME"
+`;
+}
+
+/**
+ * Probes for data members. `startup` and `liveness` pass when the server answers anything (also
+ * LOADING during a long sync), so a failover or an initial sync never gets a pod killed;
+ * `readiness` passes for a primary, or for a replica whose link to the primary is up.
+ */
+export function renderRedisProbe(m: SentinelRedisModel): string {
+  return `#!/bin/sh
+# Data member probe for ${m.namespace}/${m.name}: redis-probe.sh startup|liveness|readiness
+. ${PATHS.scripts}/common.sh
+case "\${1:-readiness}" in
+  startup|liveness)
+    rcli 127.0.0.1 "$REDIS_PORT" PING >/dev/null ;;
+  readiness)
+    info=$(rcli 127.0.0.1 "$REDIS_PORT" INFO replication) || exit 1
+    case "$info" in
+      *role:master*) exit 0 ;;
+      *master_link_status:up*) exit 0 ;;
+    esac
+    exit 1 ;;
+  *) echo "usage: $0 startup|liveness|readiness" >&2; exit 2 ;;
+esac
+`;
+}
+
+/** Probes for sentinels: alive when PING answers, ready when it knows the primary. */
+export function renderSentinelProbe(m: SentinelRedisModel): string {
+  return `#!/bin/sh
+# Sentinel probe for ${m.namespace}/${m.name}: sentinel-probe.sh startup|liveness|readiness
+. ${PATHS.scripts}/common.sh
+case "\${1:-readiness}" in
+  startup|liveness)
+    [ "$(rcli 127.0.0.1 "$SENTINEL_PORT" PING)" = PONG ] ;;
+  readiness)
+    [ -n "$(rcli 127.0.0.1 "$SENTINEL_PORT" SENTINEL get-master-addr-by-name "$MASTER_NAME" | head -n 1)" ] ;;
+  *) echo "usage: $0 startup|liveness|readiness" >&2; exit 2 ;;
+esac
+`;
+}
+
+/** Every script, keyed by file name, as the scripts ConfigMap holds them. */
+export function renderScripts(m: SentinelRedisModel): Record<string, string> {
+  return {
+    'common.sh': renderCommonSh(m),
+    'redis-entrypoint.sh': renderRedisEntrypoint(m),
+    'redis-probe.sh': renderRedisProbe(m),
+    'sentinel-entrypoint.sh': renderSentinelEntrypoint(m),
+    'sentinel-probe.sh': renderSentinelProbe(m),
+  };
+}

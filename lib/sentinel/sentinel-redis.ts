@@ -1,0 +1,609 @@
+import { Construct } from 'constructs';
+import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
+import { PodDisruptionBudgetV1 } from '@cdktf/provider-kubernetes/lib/pod-disruption-budget-v1';
+import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1';
+import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
+import { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
+import { Password } from '@cdktf/provider-random/lib/password';
+import { RandomProvider } from '@cdktf/provider-random/lib/provider';
+import { AccessClient, AccessLabelOptions, AccessPolicy, AccessTarget, MetricsAccessOptions } from '../access/access-policy';
+import { aclPasswordKey, RedisAuth, RedisAuthSecretRef } from '../auth/redis-auth';
+import { Annotations, TerraformStack, Token } from '../core/cdktf';
+import { checksumAnnotations } from '../core/checksum';
+import { selectorLabels, standardLabels, topologySelector } from '../core/labels';
+import { childName, isDnsLabel, isDnsSubdomain, resourceName } from '../core/names';
+import { execProbe, fieldEnv, placement, Spread, Toleration } from '../core/pod-template';
+import { AUTOMOUNT_SERVICE_ACCOUNT_TOKEN, REDIS_UID, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../core/pod-security';
+import { DEFAULT_MAXMEMORY_RATIO, isQuantity, maxmemoryBytes } from '../core/quantity';
+import { PropsValidator } from '../core/validation';
+import { ConnectionContract, ElastisysConfigMapOptions, ThreeScaleSecretOptions } from '../contract/connection-contract';
+import { ISentinelRedis } from '../endpoint';
+import { DataStorage } from '../storage/data-storage';
+import { dataMemberHost, PATHS, SentinelRedisModel, sentinelHost } from './model';
+import { AclPermissions, AclUser, Availability, EvictionPolicy, Persistence } from './options';
+import { renderAclRules, renderRedisConf } from './redis-conf';
+import { renderSentinelConf, renderSentinelMasterConf } from './sentinel-conf';
+import { renderScripts } from './scripts';
+
+/** Part-of label value of every SentinelRedis object. */
+export const SENTINEL_REDIS_PART_OF = 'sentinel-redis';
+const REDIS_PORT = 6379;
+const SENTINEL_PORT = 26379;
+const METRICS_PORT = 9121;
+
+export interface SentinelRedisProps {
+  /** Namespace to run in (must exist). */
+  readonly namespace: string;
+  /** Topology name: prefix of every object, and REDIS_CLUSTER_NAME. @default derived from the construct id */
+  readonly name?: string;
+  /** @default Availability.HIGH_AVAILABILITY */
+  readonly availability?: Availability;
+  /** Where data lives. Persistent storage must be encrypted unless explicitly opted out. */
+  readonly storage: DataStorage;
+  /** Data members: one primary, the rest replicas. @default 2 (HA), 1 (development) */
+  readonly dataMembers?: number;
+  /** Sentinels; odd, at least 3. @default 3 */
+  readonly sentinels?: number;
+  /** Sentinels that must agree a primary is down. @default a majority of the sentinels */
+  readonly quorum?: number;
+  /** Sentinel master group name. @default 'mymaster' */
+  readonly masterName?: string;
+  /** Container image with redis-server, redis-sentinel, redis-cli and a POSIX shell. @default 'redis:7.2.7' */
+  readonly image?: string;
+  /** Data container memory limit (and request). maxmemory is derived from it. @default '1Gi' */
+  readonly memoryLimit?: string;
+  /** Data container CPU request. @default '250m' */
+  readonly cpuRequest?: string;
+  /** Data container CPU limit. @default none (no CPU throttling) */
+  readonly cpuLimit?: string;
+  /** Sentinel container memory limit (and request). @default '64Mi' */
+  readonly sentinelMemoryLimit?: string;
+  /** Sentinel container CPU request. @default '50m' */
+  readonly sentinelCpuRequest?: string;
+  /** Share of memoryLimit given to maxmemory. @default 0.8 */
+  readonly maxmemoryRatio?: number;
+  /** @default EvictionPolicy.NOEVICTION */
+  readonly evictionPolicy?: EvictionPolicy;
+  /** Close idle client connections after this many seconds; 0 never. @default 0 */
+  readonly timeoutSeconds?: number;
+  /** @default Persistence.aofEverySecond() */
+  readonly persistence?: Persistence;
+  /** Sentinel down-after-milliseconds. @default 2000 (measured failover 3.3 s) */
+  readonly downAfterMilliseconds?: number;
+  /** Sentinel failover-timeout. @default 10000 */
+  readonly failoverTimeoutMilliseconds?: number;
+  /** Replicas resynchronising from a new primary at once. @default 1 */
+  readonly parallelSyncs?: number;
+  /**
+   * min-replicas-to-write: the primary refuses writes unless this many replicas are connected
+   * and within minReplicasMaxLagSeconds. Bounds the writes a partitioned primary can lose, but
+   * with one replica, losing that replica stops all writes. @default 0 (off)
+   */
+  readonly minReplicasToWrite?: number;
+  /** min-replicas-max-lag. @default 10 */
+  readonly minReplicasMaxLagSeconds?: number;
+  /** Password source. @default RedisAuth.generated() */
+  readonly auth?: RedisAuth;
+  /** Extra ACL users, each with its own password in the auth Secret (key `acl-<name>`). @default none */
+  readonly aclUsers?: AclUser[];
+  /**
+   * A kubernetes.io/tls Secret (tls.crt, tls.key, ca.crt) that turns on TLS inside the topology:
+   * clients, replication and sentinels all use TLS on the usual ports. @default TLS off inside the topology
+   */
+  readonly tlsSecretName?: string;
+  /** @default Spread.PREFERRED */
+  readonly zoneSpread?: Spread;
+  /** @default Spread.REQUIRED in HA mode, Spread.PREFERRED in development mode */
+  readonly nodeSpread?: Spread;
+  /** Dedicated node pool labels. @default any node */
+  readonly nodeSelector?: Record<string, string>;
+  /** @default none */
+  readonly tolerations?: Toleration[];
+  /** Cluster DNS domain. @default 'cluster.local' */
+  readonly clusterDomain?: string;
+  /** Named clients admitted by the network policy. @default none */
+  readonly clients?: AccessClient[];
+  /** Access label convention; false turns it off. @default on, prefix 'redis-topologies.io' */
+  readonly accessLabel?: AccessLabelOptions | false;
+  /** redis_exporter sidecar on port 9121, scraped from the monitoring namespace. @default off */
+  readonly metrics?: SentinelRedisMetricsOptions;
+  /** The Elastisys ConfigMap; false leaves it out. @default published in the namespace */
+  readonly elastisysConfigMap?: ElastisysConfigMapOptions | false;
+  /** The 3scale Secret. @default not published */
+  readonly threeScaleSecret?: ThreeScaleSecretOptions;
+  /** Terraform outputs. @default true */
+  readonly outputs?: boolean;
+  /** How long a member may search for the primary at boot before exiting. @default 600 */
+  readonly bootTimeoutSeconds?: number;
+}
+
+export interface SentinelRedisMetricsOptions extends MetricsAccessOptions {
+  /** @default 'oliver006/redis_exporter:v1.67.0' */
+  readonly image?: string;
+}
+
+/** Attributes of a SentinelRedis deployed elsewhere (another stack, another repo). */
+export interface SentinelRedisAttributes {
+  readonly name: string;
+  readonly namespace: string;
+  /** @default 2 */
+  readonly dataMembers?: number;
+  /** @default 3 (0 for a development instance) */
+  readonly sentinels?: number;
+  /** @default 'mymaster' */
+  readonly masterName?: string;
+  /** @default 'cluster.local' */
+  readonly clusterDomain?: string;
+  /** @default false */
+  readonly tlsEnabled?: boolean;
+  /** @default '<name>-auth' */
+  readonly authSecretName?: string;
+  /** @default 'password' */
+  readonly passwordKey?: string;
+}
+
+/** Object names derived from the topology name; shared by the construct and fromAttributes. */
+function topologyNames(name: string) {
+  return {
+    dataStatefulSet: name,
+    dataHeadlessService: childName(name, 'headless'),
+    sentinelStatefulSet: childName(name, 'sentinel'),
+    sentinelHeadlessService: childName(name, 'sentinel-headless'),
+    sentinelService: childName(name, 'sentinel'),
+    authSecret: childName(name, 'auth'),
+  };
+}
+
+function endpointOf(m: Pick<SentinelRedisModel, 'name' | 'namespace' | 'clusterDomain' | 'dataMembers' | 'sentinels' | 'masterName' | 'tls'>, auth: RedisAuthSecretRef): ISentinelRedis {
+  const names = topologyNames(m.name);
+  const model = { ...m, ...names };
+  return {
+    name: m.name,
+    namespace: m.namespace,
+    dataMemberHosts: Array.from({ length: m.dataMembers }, (_, i) => dataMemberHost(model, i)),
+    redisPort: REDIS_PORT,
+    auth,
+    tlsEnabled: m.tls,
+    accessTarget: {
+      namespace: m.namespace,
+      name: m.name,
+      podSelector: topologySelector(m.name, SENTINEL_REDIS_PART_OF),
+      clientPorts: m.sentinels > 0 ? [REDIS_PORT, SENTINEL_PORT] : [REDIS_PORT],
+    },
+    masterName: m.masterName,
+    sentinelServiceHost: `${names.sentinelService}.${m.namespace}`,
+    sentinelPort: SENTINEL_PORT,
+    sentinelHosts: Array.from({ length: m.sentinels }, (_, i) => sentinelHost(model, i)),
+    highlyAvailable: m.sentinels > 0,
+  };
+}
+
+/**
+ * A Redis primary with replicas and a quorum of sentinels, spread over zones and nodes, failing
+ * over in about 3 s with the defaults. Members announce stable DNS names, never pod IPs, and
+ * decide their role by asking the sentinels before they start, so a restarted primary never
+ * takes writes that a failover then wipes.
+ */
+export class SentinelRedis extends Construct implements ISentinelRedis {
+  /** A SentinelRedis deployed by another stack or repository, from its known attributes. */
+  public static fromAttributes(scope: Construct, id: string, attrs: SentinelRedisAttributes): ISentinelRedis {
+    const c = new Construct(scope, id);
+    const v = new PropsValidator(c);
+    v.check('name', attrs.name, (n) => isDnsLabel(n, 40), 'a DNS-1123 label of at most 40 characters');
+    v.check('namespace', attrs.namespace, (n) => isDnsLabel(n), 'a namespace name');
+    v.integer('dataMembers', attrs.dataMembers, 1, 9);
+    v.integer('sentinels', attrs.sentinels, 0, 9);
+    v.throwIfInvalid();
+    return endpointOf({
+      name: attrs.name,
+      namespace: attrs.namespace,
+      clusterDomain: attrs.clusterDomain ?? 'cluster.local',
+      dataMembers: attrs.dataMembers ?? 2,
+      sentinels: attrs.sentinels ?? 3,
+      masterName: attrs.masterName ?? 'mymaster',
+      tls: attrs.tlsEnabled ?? false,
+    }, { secretName: attrs.authSecretName ?? topologyNames(attrs.name).authSecret, passwordKey: attrs.passwordKey ?? 'password' });
+  }
+
+  public readonly name: string;
+  public readonly namespace: string;
+  public readonly dataMemberHosts: string[];
+  public readonly redisPort = REDIS_PORT;
+  public readonly auth: RedisAuthSecretRef;
+  public readonly tlsEnabled: boolean;
+  public readonly accessTarget: AccessTarget;
+  public readonly masterName: string;
+  public readonly sentinelServiceHost: string;
+  public readonly sentinelPort = SENTINEL_PORT;
+  public readonly sentinelHosts: string[];
+  public readonly highlyAvailable: boolean;
+  /** The validated model the config files are rendered from. */
+  public readonly model: SentinelRedisModel;
+  /** The rendered files of the config ConfigMap. */
+  public readonly configFiles: Readonly<Record<string, string>>;
+  /** The rendered files of the scripts ConfigMap. */
+  public readonly scriptFiles: Readonly<Record<string, string>>;
+  /** The data members' StatefulSet. */
+  public readonly dataStatefulSet: StatefulSetV1;
+  /** The sentinels' StatefulSet (undefined in development mode). */
+  public readonly sentinelStatefulSet?: StatefulSetV1;
+  /** The network policies. */
+  public readonly accessPolicy: AccessPolicy;
+  /** The published connection details. */
+  public readonly connection: ConnectionContract;
+
+  constructor(scope: Construct, id: string, props: SentinelRedisProps) {
+    super(scope, id);
+    const availability = props.availability ?? Availability.HIGH_AVAILABILITY;
+    const ha = availability.highlyAvailable;
+    const name = resourceName(this, props.name, 40);
+    const dataMembers = props.dataMembers ?? (ha ? 2 : 1);
+    const sentinels = ha ? props.sentinels ?? 3 : 0;
+    const quorum = ha ? props.quorum ?? Math.floor(sentinels / 2) + 1 : 0;
+    const memoryLimit = props.memoryLimit ?? '1Gi';
+    const ratio = props.maxmemoryRatio ?? DEFAULT_MAXMEMORY_RATIO;
+    const persistence = props.persistence ?? Persistence.aofEverySecond();
+    const auth = props.auth ?? RedisAuth.generated();
+    const aclUsers = props.aclUsers ?? [];
+    const minReplicasToWrite = props.minReplicasToWrite ?? 0;
+
+    this.name = name;
+    this.validate(props, { name, ha, dataMembers, sentinels, quorum, memoryLimit, ratio, auth, aclUsers, minReplicasToWrite });
+
+    const names = topologyNames(name);
+    this.model = {
+      name,
+      namespace: props.namespace,
+      clusterDomain: props.clusterDomain ?? 'cluster.local',
+      masterName: props.masterName ?? 'mymaster',
+      dataMembers,
+      sentinels,
+      quorum,
+      redisPort: REDIS_PORT,
+      sentinelPort: SENTINEL_PORT,
+      dataStatefulSet: names.dataStatefulSet,
+      dataHeadlessService: names.dataHeadlessService,
+      sentinelStatefulSet: names.sentinelStatefulSet,
+      sentinelHeadlessService: names.sentinelHeadlessService,
+      maxmemoryBytes: maxmemoryBytes(memoryLimit, ratio),
+      evictionPolicy: (props.evictionPolicy ?? EvictionPolicy.NOEVICTION).value,
+      timeoutSeconds: props.timeoutSeconds ?? 0,
+      persistence: persistence.mode,
+      rdbSavePoints: persistence.savePoints,
+      downAfterMilliseconds: props.downAfterMilliseconds ?? 2000,
+      failoverTimeoutMilliseconds: props.failoverTimeoutMilliseconds ?? 10000,
+      parallelSyncs: props.parallelSyncs ?? 1,
+      minReplicasToWrite,
+      minReplicasMaxLagSeconds: props.minReplicasMaxLagSeconds ?? 10,
+      tls: props.tlsSecretName !== undefined,
+      aclUsers: aclUsers.map((u) => ({ name: u.name, rules: (u.permissions ?? AclPermissions.application()).rules })),
+      bootTimeoutSeconds: props.bootTimeoutSeconds ?? 600,
+    };
+    const m = this.model;
+
+    // --- auth Secret -----------------------------------------------------------------------
+    let authSecretName: string;
+    let password: string | undefined;
+    if (auth.source === 'generated') {
+      ensureRandomProvider(this);
+      const main = new Password(this, 'Password', { length: auth.length, special: false });
+      password = main.result;
+      const data: Record<string, string> = { [auth.passwordKey]: main.result };
+      for (const u of aclUsers) {
+        data[aclPasswordKey(u.name)] = new Password(this, `AclPassword-${u.name}`, { length: auth.length, special: false }).result;
+      }
+      const secret = new SecretV1(this, 'AuthSecret', {
+        metadata: { name: names.authSecret, namespace: m.namespace, labels: this.labels('auth', 'redis') },
+        type: 'Opaque',
+        data,
+      });
+      authSecretName = secret.metadata.name!;
+    } else {
+      authSecretName = auth.existingSecretName!;
+    }
+    this.auth = { secretName: authSecretName, passwordKey: auth.passwordKey };
+
+    // --- rendered configuration ------------------------------------------------------------
+    const configFiles: Record<string, string> = { 'redis.conf': renderRedisConf(m), 'acl-rules': renderAclRules(m) };
+    if (ha) {
+      configFiles['sentinel.conf'] = renderSentinelConf(m);
+      configFiles['sentinel-master.conf'] = renderSentinelMasterConf(m);
+    }
+    this.configFiles = configFiles;
+    this.scriptFiles = renderScripts(m);
+    const configMap = new ConfigMapV1(this, 'Config', {
+      metadata: { name: childName(name, 'config'), namespace: m.namespace, labels: this.labels('config', 'redis') },
+      data: { ...configFiles },
+    });
+    const scriptsMap = new ConfigMapV1(this, 'Scripts', {
+      metadata: { name: childName(name, 'scripts'), namespace: m.namespace, labels: this.labels('config', 'redis') },
+      data: { ...this.scriptFiles },
+    });
+    const checksum = checksumAnnotations(configFiles, this.scriptFiles);
+
+    // --- shared pod pieces -----------------------------------------------------------------
+    const runAs = { uid: REDIS_UID };
+    const nodeSpread = props.nodeSpread ?? (ha ? Spread.REQUIRED : Spread.PREFERRED);
+    const zoneSpread = props.zoneSpread ?? Spread.PREFERRED;
+    const commonVolumes = [
+      { name: 'config', configMap: { name: configMap.metadata.name, defaultMode: '0444' } },
+      { name: 'scripts', configMap: { name: scriptsMap.metadata.name, defaultMode: '0555' } },
+      { name: 'auth', secret: { secretName: authSecretName, defaultMode: '0440' } },
+      { name: 'run', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } },
+      { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
+      ...(m.tls ? [{ name: 'tls', secret: { secretName: props.tlsSecretName!, defaultMode: '0440' } }] : []),
+    ];
+    const commonMounts = [
+      { name: 'config', mountPath: PATHS.config, readOnly: true },
+      { name: 'scripts', mountPath: PATHS.scripts, readOnly: true },
+      { name: 'auth', mountPath: PATHS.auth, readOnly: true },
+      { name: 'run', mountPath: PATHS.run },
+      { name: 'tmp', mountPath: PATHS.tmp },
+      ...(m.tls ? [{ name: 'tls', mountPath: PATHS.tls, readOnly: true }] : []),
+    ];
+    const env = [fieldEnv('POD_NAME', 'metadata.name'), { name: 'HOME', value: PATHS.tmp }];
+    const image = props.image ?? 'redis:7.2.7';
+    const annotations = { ...checksum, 'redis-topologies.io/availability': availability.value };
+
+    // --- data members ----------------------------------------------------------------------
+    const dataId = this.identity('data', 'redis');
+    const dataSelector = selectorLabels(dataId);
+    const dataHeadless = new ServiceV1(this, 'DataHeadless', {
+      metadata: { name: names.dataHeadlessService, namespace: m.namespace, labels: standardLabels(dataId) },
+      spec: {
+        clusterIp: 'None',
+        publishNotReadyAddresses: true,
+        selector: dataSelector,
+        port: [{ name: 'redis', port: REDIS_PORT, targetPort: 'redis' }],
+      },
+    });
+
+    const storage = props.storage;
+    const dataVolumeClaims = storage.kind === 'persistent'
+      ? [{
+        metadata: { name: 'data', labels: standardLabels(dataId), annotations: { 'redis-topologies.io/encryption': storage.description } },
+        spec: {
+          accessModes: ['ReadWriteOnce'],
+          storageClassName: storage.storageClassName,
+          resources: { requests: { storage: storage.size! } },
+        },
+      }]
+      : undefined;
+    const dataVolumes = storage.kind === 'ephemeral'
+      ? [{ name: 'data', emptyDir: { sizeLimit: storage.size } }]
+      : [];
+
+    const probe = (kind: string) => ['sh', `${PATHS.scripts}/redis-probe.sh`, kind];
+    const dataContainers: any[] = [{
+      name: 'redis',
+      image,
+      command: ['sh', `${PATHS.scripts}/redis-entrypoint.sh`],
+      env,
+      port: [{ name: 'redis', containerPort: REDIS_PORT }],
+      resources: {
+        requests: { memory: memoryLimit, cpu: props.cpuRequest ?? '250m' },
+        limits: { memory: memoryLimit, ...(props.cpuLimit ? { cpu: props.cpuLimit } : {}) },
+      },
+      volumeMount: [...commonMounts, { name: 'data', mountPath: PATHS.data }],
+      securityContext: restrictedContainerSecurityContext(runAs),
+      startupProbe: execProbe(probe('startup'), { periodSeconds: 5, timeoutSeconds: 5, failureThreshold: Math.ceil(m.bootTimeoutSeconds / 5) + 12 }),
+      livenessProbe: execProbe(probe('liveness'), { periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 }),
+      readinessProbe: execProbe(probe('readiness'), { periodSeconds: 2, timeoutSeconds: 4, failureThreshold: 2 }),
+    }];
+    if (props.metrics) {
+      dataContainers.push({
+        name: 'metrics',
+        image: props.metrics.image ?? 'oliver006/redis_exporter:v1.67.0',
+        env: [
+          { name: 'REDIS_ADDR', value: `${m.tls ? 'rediss' : 'redis'}://127.0.0.1:${REDIS_PORT}` },
+          { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: authSecretName, key: auth.passwordKey } } },
+          ...(m.tls ? [{ name: 'REDIS_EXPORTER_TLS_CA_CERT_FILE', value: `${PATHS.tls}/ca.crt` }] : []),
+        ],
+        port: [{ name: 'metrics', containerPort: METRICS_PORT }],
+        resources: { requests: { memory: '32Mi', cpu: '20m' }, limits: { memory: '64Mi' } },
+        securityContext: restrictedContainerSecurityContext({ uid: 59000 }),
+        volumeMount: m.tls ? [{ name: 'tls', mountPath: PATHS.tls, readOnly: true }] : [],
+      });
+    }
+
+    this.dataStatefulSet = new StatefulSetV1(this, 'Data', {
+      metadata: { name: names.dataStatefulSet, namespace: m.namespace, labels: standardLabels(dataId), annotations: { 'redis-topologies.io/availability': availability.value } },
+      spec: {
+        serviceName: dataHeadless.metadata.name,
+        replicas: String(dataMembers),
+        // Parallel: a member waiting for the primary must never block the primary's own start.
+        podManagementPolicy: 'Parallel',
+        selector: { matchLabels: dataSelector },
+        updateStrategy: [{ type: 'RollingUpdate' }],
+        template: {
+          metadata: { labels: standardLabels(dataId), annotations },
+          spec: {
+            automountServiceAccountToken: AUTOMOUNT_SERVICE_ACCOUNT_TOKEN,
+            enableServiceLinks: false,
+            terminationGracePeriodSeconds: 30,
+            securityContext: restrictedPodSecurityContext(runAs),
+            ...placement(dataSelector, { zoneSpread, nodeSpread, nodeSelector: props.nodeSelector, tolerations: props.tolerations }),
+            container: dataContainers,
+            volume: [...commonVolumes, ...dataVolumes],
+          },
+        },
+        volumeClaimTemplate: dataVolumeClaims,
+      },
+    });
+    new PodDisruptionBudgetV1(this, 'DataPdb', {
+      metadata: { name: childName(name, 'data'), namespace: m.namespace, labels: standardLabels(dataId) },
+      spec: { maxUnavailable: '1', selector: { matchLabels: dataSelector } },
+    });
+
+    // --- sentinels -------------------------------------------------------------------------
+    if (ha) {
+      const sentinelId = this.identity('sentinel', 'redis-sentinel');
+      const sentinelSelector = selectorLabels(sentinelId);
+      const sentinelPorts = [{ name: 'sentinel', port: SENTINEL_PORT, targetPort: 'sentinel' }];
+      const sentinelHeadless = new ServiceV1(this, 'SentinelHeadless', {
+        metadata: { name: names.sentinelHeadlessService, namespace: m.namespace, labels: standardLabels(sentinelId) },
+        spec: { clusterIp: 'None', publishNotReadyAddresses: true, selector: sentinelSelector, port: sentinelPorts },
+      });
+      new ServiceV1(this, 'SentinelService', {
+        metadata: { name: names.sentinelService, namespace: m.namespace, labels: standardLabels(sentinelId) },
+        spec: { type: 'ClusterIP', selector: sentinelSelector, port: sentinelPorts },
+      });
+      const sprobe = (kind: string) => ['sh', `${PATHS.scripts}/sentinel-probe.sh`, kind];
+      const sentinelMemory = props.sentinelMemoryLimit ?? '64Mi';
+      this.sentinelStatefulSet = new StatefulSetV1(this, 'Sentinel', {
+        metadata: { name: names.sentinelStatefulSet, namespace: m.namespace, labels: standardLabels(sentinelId) },
+        spec: {
+          serviceName: sentinelHeadless.metadata.name,
+          replicas: String(sentinels),
+          podManagementPolicy: 'Parallel',
+          selector: { matchLabels: sentinelSelector },
+          updateStrategy: [{ type: 'RollingUpdate' }],
+          template: {
+            metadata: { labels: standardLabels(sentinelId), annotations },
+            spec: {
+              automountServiceAccountToken: AUTOMOUNT_SERVICE_ACCOUNT_TOKEN,
+              enableServiceLinks: false,
+              terminationGracePeriodSeconds: 10,
+              securityContext: restrictedPodSecurityContext(runAs),
+              ...placement(sentinelSelector, { zoneSpread, nodeSpread, nodeSelector: props.nodeSelector, tolerations: props.tolerations }),
+              container: [{
+                name: 'sentinel',
+                image,
+                command: ['sh', `${PATHS.scripts}/sentinel-entrypoint.sh`],
+                env,
+                port: [{ name: 'sentinel', containerPort: SENTINEL_PORT }],
+                resources: { requests: { memory: sentinelMemory, cpu: props.sentinelCpuRequest ?? '50m' }, limits: { memory: sentinelMemory } },
+                volumeMount: commonMounts,
+                securityContext: restrictedContainerSecurityContext(runAs),
+                startupProbe: execProbe(sprobe('startup'), { periodSeconds: 5, timeoutSeconds: 5, failureThreshold: Math.ceil(m.bootTimeoutSeconds / 5) + 12 }),
+                livenessProbe: execProbe(sprobe('liveness'), { periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 }),
+                readinessProbe: execProbe(sprobe('readiness'), { periodSeconds: 5, timeoutSeconds: 4, failureThreshold: 2 }),
+              }],
+              volume: commonVolumes,
+            },
+          },
+        },
+      });
+      new PodDisruptionBudgetV1(this, 'SentinelPdb', {
+        metadata: { name: childName(name, 'sentinel'), namespace: m.namespace, labels: standardLabels(sentinelId) },
+        // A failover needs `quorum` sentinels to agree and a majority to elect a leader.
+        spec: { minAvailable: String(Math.max(quorum, Math.floor(sentinels / 2) + 1)), selector: { matchLabels: sentinelSelector } },
+      });
+    } else {
+      Annotations.of(this).addWarning(`${this.node.path}: development availability: one Redis, no sentinels, no failover. Not for production.`);
+    }
+
+    // --- interface attributes, access, connection contract ---------------------------------
+    const endpoint = endpointOf(m, this.auth);
+    this.namespace = m.namespace;
+    this.dataMemberHosts = endpoint.dataMemberHosts;
+    this.tlsEnabled = m.tls;
+    this.accessTarget = endpoint.accessTarget;
+    this.masterName = m.masterName;
+    this.sentinelServiceHost = endpoint.sentinelServiceHost;
+    this.sentinelHosts = endpoint.sentinelHosts;
+    this.highlyAvailable = ha;
+
+    this.accessPolicy = new AccessPolicy(this, 'Access', {
+      ...this.accessTarget,
+      peerPorts: ha ? [REDIS_PORT, SENTINEL_PORT] : [REDIS_PORT],
+      clients: props.clients,
+      accessLabel: props.accessLabel,
+      metricsPorts: props.metrics ? [METRICS_PORT] : undefined,
+      metrics: props.metrics,
+    });
+
+    this.connection = new ConnectionContract(this, 'Connection', {
+      details: {
+        clusterName: name,
+        namespace: m.namespace,
+        masterName: m.masterName,
+        sentinelServiceHost: ha ? this.sentinelServiceHost : this.dataMemberHosts[0],
+        sentinelPort: ha ? SENTINEL_PORT : REDIS_PORT,
+        sentinelPodHosts: ha ? this.sentinelHosts : [],
+        password,
+      },
+      elastisysConfigMap: ha ? props.elastisysConfigMap : false,
+      threeScaleSecret: props.threeScaleSecret,
+      outputs: props.outputs,
+    });
+  }
+
+  private identity(component: string, app: string) {
+    return { name: app, instance: this.name, component, partOf: SENTINEL_REDIS_PART_OF };
+  }
+
+  private labels(component: string, app: string): Record<string, string> {
+    return standardLabels(this.identity(component, app));
+  }
+
+  private validate(props: SentinelRedisProps, d: {
+    name: string; ha: boolean; dataMembers: number; sentinels: number; quorum: number; memoryLimit: string; ratio: number;
+    auth: RedisAuth; aclUsers: AclUser[]; minReplicasToWrite: number;
+  }): void {
+    const v = new PropsValidator(this);
+    v.check('namespace', props.namespace, (n) => isDnsLabel(n), 'a namespace name (DNS-1123 label)');
+    v.check('name', props.name, (n) => isDnsLabel(n, 40), 'a DNS-1123 label of at most 40 characters (room for suffixes like -sentinel-headless)');
+    props.storage._validate(v, 'storage');
+    if (d.ha) {
+      v.integer('dataMembers', props.dataMembers, 2, 9);
+      v.check('sentinels', props.sentinels, (s) => Number.isInteger(s) && s >= 3 && s % 2 === 1 && s <= 9, 'an odd integer from 3 to 9');
+      const lo = Math.floor(d.sentinels / 2) + 1;
+      v.check('quorum', props.quorum, (q) => Number.isInteger(q) && q >= lo && q <= d.sentinels,
+        `an integer from ${lo} to ${d.sentinels}: more than half of the sentinels, at most all of them`);
+      v.integer('minReplicasToWrite', props.minReplicasToWrite, 0, d.dataMembers - 1);
+    } else {
+      v.check('dataMembers', props.dataMembers, (n) => n === 1,
+        '1 in development mode: replicas without sentinels never fail over, which is not HA (use Availability.HIGH_AVAILABILITY)');
+      v.check('sentinels', props.sentinels, () => false, 'unset in development mode (no sentinels run)');
+      v.check('quorum', props.quorum, () => false, 'unset in development mode (no sentinels run)');
+      v.check('minReplicasToWrite', props.minReplicasToWrite, (n) => n === 0, '0 in development mode (there are no replicas)');
+    }
+    v.check('masterName', props.masterName, (n) => /^[A-Za-z0-9._-]{1,64}$/.test(n), 'letters, digits, ".", "_" and "-", at most 64 characters');
+    v.check('memoryLimit', props.memoryLimit, isQuantity, 'a Kubernetes quantity such as 1Gi');
+    if (isQuantity(d.memoryLimit) && !Token.isUnresolved(d.memoryLimit) && maxmemoryBytes(d.memoryLimit, 1) < 32 * 2 ** 20) {
+      v.fail('memoryLimit', d.memoryLimit, 'at least 32Mi');
+    }
+    v.check('sentinelMemoryLimit', props.sentinelMemoryLimit, isQuantity, 'a Kubernetes quantity such as 64Mi');
+    v.check('maxmemoryRatio', props.maxmemoryRatio, (r) => r >= 0.1 && r <= 0.95, 'a number from 0.1 to 0.95 (Redis needs headroom for fork and buffers)');
+    v.integer('timeoutSeconds', props.timeoutSeconds, 0);
+    v.integer('downAfterMilliseconds', props.downAfterMilliseconds, 500, 600000);
+    v.integer('failoverTimeoutMilliseconds', props.failoverTimeoutMilliseconds, 1000, 3600000);
+    v.integer('parallelSyncs', props.parallelSyncs, 1, 8);
+    v.integer('minReplicasMaxLagSeconds', props.minReplicasMaxLagSeconds, 1, 3600);
+    v.integer('bootTimeoutSeconds', props.bootTimeoutSeconds, 30, 3600);
+    v.check('clusterDomain', props.clusterDomain, isDnsSubdomain, 'a DNS domain such as cluster.local');
+    v.check('tlsSecretName', props.tlsSecretName, isDnsSubdomain, 'a Secret name');
+    if (d.auth.source === 'existing') {
+      v.check('auth.secretName', d.auth.existingSecretName, isDnsSubdomain, 'a Secret name');
+      if (props.threeScaleSecret) {
+        v.fail('threeScaleSecret', 'with RedisAuth.fromExistingSecret', 'only with RedisAuth.generated(): the 3scale URL embeds the password, which Terraform does not know for an existing Secret');
+      }
+    } else {
+      v.integer('auth.length', d.auth.length, 16, 128);
+    }
+    v.check('auth.passwordKey', d.auth.passwordKey, (k) => /^[-._a-zA-Z0-9]+$/.test(k), 'a Secret key');
+    const seen = new Set<string>();
+    d.aclUsers.forEach((u, i) => {
+      v.check(`aclUsers[${i}].name`, u.name, (n) => /^[A-Za-z0-9_-]{1,32}$/.test(n) && n !== 'default', 'letters, digits, "-" and "_", at most 32, not "default"');
+      if (seen.has(u.name)) v.fail(`aclUsers[${i}].name`, u.name, 'a name not used by another ACL user');
+      seen.add(u.name);
+      v.check(`aclUsers[${i}].permissions`, u.permissions?.rules, (r) => r.trim().length > 0 && !/[\r\n]/.test(r), 'non-empty ACL rules on one line');
+    });
+    if (props.persistence?.mode === 'rdb') {
+      props.persistence.savePoints.forEach((p, i) => {
+        v.integer(`persistence.savePoints[${i}].seconds`, p.seconds, 1);
+        v.integer(`persistence.savePoints[${i}].changes`, p.changes, 1);
+      });
+    }
+    v.throwIfInvalid();
+  }
+}
+
+/** Adds the hashicorp/random provider to the stack unless the stack already has one. */
+function ensureRandomProvider(scope: Construct): void {
+  const stack = TerraformStack.of(scope);
+  const existing = stack.node.findAll().some((c) => (c as unknown as { terraformResourceType?: string }).terraformResourceType === 'random'
+    && (c as unknown as { terraformProviderSource?: string }).terraformProviderSource !== undefined);
+  if (!existing) new RandomProvider(stack, 'random');
+}

@@ -1,0 +1,257 @@
+import {
+  AccessClient, AclPermissions, Availability, DataStorage, EncryptedStorageClass, EvictionPolicy, Persistence, RedisAuth,
+  SentinelRedis, SentinelRedisProps, Spread,
+} from '../../lib';
+import { emptyStack, synth, Synthed } from '../helpers';
+import { Construct } from 'constructs';
+
+const STS = 'kubernetes_stateful_set_v1';
+const SVC = 'kubernetes_service_v1';
+const PDB = 'kubernetes_pod_disruption_budget_v1';
+const CM = 'kubernetes_config_map_v1';
+const SECRET = 'kubernetes_secret_v1';
+const NP = 'kubernetes_network_policy_v1';
+
+function storage(scope: Construct): DataStorage {
+  return DataStorage.encrypted(EncryptedStorageClass.fromExisting(scope, 'Sc', { storageClassName: 'enc', vouchedBy: 'test' }), '5Gi');
+}
+
+function build(over: Partial<SentinelRedisProps> = {}): { out: Synthed; redis: SentinelRedis } {
+  let redis!: SentinelRedis;
+  const out = synth((s) => {
+    redis = new SentinelRedis(s, 'Cache', { namespace: 'data', storage: storage(s), ...over });
+  });
+  return { out, redis };
+}
+
+function configOf(out: Synthed, file: string): string {
+  return out.named(CM, 'cache-config').data[file];
+}
+
+describe('SentinelRedis topology', () => {
+  const { out, redis } = build();
+
+  test('snapshot', () => {
+    expect(out.json.resource).toMatchSnapshot();
+  });
+
+  test('two data members and three sentinels in their own StatefulSets with headless Services', () => {
+    const data = out.named(STS, 'cache');
+    const sentinel = out.named(STS, 'cache-sentinel');
+    expect(data.spec.replicas).toBe('2');
+    expect(sentinel.spec.replicas).toBe('3');
+    expect(data.spec.pod_management_policy).toBe('Parallel');
+    const headless = out.named(SVC, 'cache-headless');
+    expect(headless.spec.cluster_ip).toBe('None');
+    expect(headless.spec.publish_not_ready_addresses).toBe(true);
+    expect(headless.spec.selector).toEqual(data.spec.selector.match_labels);
+    expect(out.named(SVC, 'cache-sentinel-headless').spec.cluster_ip).toBe('None');
+    const svc = out.named(SVC, 'cache-sentinel');
+    expect(svc.spec.port).toEqual([{ name: 'sentinel', port: 26379, target_port: 'sentinel' }]);
+    expect(svc.spec.selector).toEqual(sentinel.spec.selector.match_labels);
+    // no Service routes by a role label (OT#1153): there is no "master" Service at all
+    expect(out.list(SVC).map((s) => s.metadata.name).sort()).toEqual(['cache-headless', 'cache-sentinel', 'cache-sentinel-headless']);
+  });
+
+  test('quorum is a majority; PDBs keep the quorum and a data member', () => {
+    expect(redis.model.quorum).toBe(2);
+    expect(out.named(PDB, 'cache-sentinel').spec.min_available).toBe('2');
+    expect(out.named(PDB, 'cache-data').spec.max_unavailable).toBe('1');
+  });
+
+  test('spread over zones (preferred) and nodes (required)', () => {
+    const spec = out.named(STS, 'cache').spec.template.spec;
+    expect(spec.topology_spread_constraint[0]).toMatchObject({ topology_key: 'topology.kubernetes.io/zone', when_unsatisfiable: 'ScheduleAnyway', max_skew: 1 });
+    expect(spec.affinity.pod_anti_affinity.required_during_scheduling_ignored_during_execution[0].topology_key).toBe('kubernetes.io/hostname');
+  });
+
+  test('redis.conf: maxmemory 80% of the limit, noeviction, timeout 0, AOF everysec, no secrets', () => {
+    const conf = configOf(out, 'redis.conf');
+    expect(conf).toContain(`maxmemory ${Math.floor(2 ** 30 * 0.8)}`);
+    expect(conf).toContain('maxmemory-policy noeviction');
+    expect(conf).toContain('timeout 0');
+    expect(conf).toContain('appendonly yes');
+    expect(conf).toContain('appendfsync everysec');
+    expect(conf).not.toMatch(/requirepass|masterauth/);
+    expect(JSON.stringify(out.resources(CM))).not.toContain('random_password');
+  });
+
+  test('sentinel.conf: hostnames resolved and announced; 2000/10000 failover timing', () => {
+    expect(configOf(out, 'sentinel.conf')).toContain('sentinel resolve-hostnames yes');
+    expect(configOf(out, 'sentinel.conf')).toContain('sentinel announce-hostnames yes');
+    const master = configOf(out, 'sentinel-master.conf');
+    expect(master).toContain('sentinel down-after-milliseconds mymaster 2000');
+    expect(master).toContain('sentinel failover-timeout mymaster 10000');
+  });
+
+  test('auth: generated password in a Secret, mounted, never in a ConfigMap', () => {
+    const secret = out.named(SECRET, 'cache-auth');
+    expect(secret.data.password).toMatch(/^\$\{random_password\.\w+\.result\}$/);
+    const pw = Object.values<any>(out.resources('random_password'));
+    expect(pw[0]).toMatchObject({ length: 32, special: false });
+    const vol = out.named(STS, 'cache').spec.template.spec.volume.find((v: any) => v.name === 'auth');
+    expect(vol.secret.secret_name).toContain('kubernetes_secret_v1');
+    expect(out.json.provider.random).toBeDefined();
+  });
+
+  test('persistent volumes on the encrypted class', () => {
+    const claim = out.named(STS, 'cache').spec.volume_claim_template[0];
+    expect(claim.spec.storage_class_name).toBe('enc');
+    expect(claim.spec.resources.requests.storage).toBe('5Gi');
+  });
+
+  test('pods pass the restricted profile', () => {
+    for (const sts of out.list(STS)) {
+      const spec = sts.spec.template.spec;
+      expect(spec.automount_service_account_token).toBe(false);
+      expect(spec.security_context).toMatchObject({ run_as_non_root: true, seccomp_profile: { type: 'RuntimeDefault' } });
+      for (const c of spec.container) {
+        expect(c.security_context).toMatchObject({ allow_privilege_escalation: false, capabilities: { drop: ['ALL'] }, read_only_root_filesystem: true, run_as_non_root: true });
+        expect(Number(c.security_context.run_as_user)).toBeGreaterThan(0);
+      }
+    }
+  });
+
+  test('a config change rolls the pods (checksum annotation)', () => {
+    const a = out.named(STS, 'cache').spec.template.metadata.annotations['redis-topologies.io/config-checksum'];
+    const b = build({ evictionPolicy: EvictionPolicy.ALLKEYS_LRU }).out.named(STS, 'cache').spec.template.metadata.annotations['redis-topologies.io/config-checksum'];
+    expect(a).toMatch(/^[0-9a-f]{64}$/);
+    expect(b).not.toBe(a);
+  });
+
+  test('probes: startup covers the boot timeout, liveness tolerates a minute', () => {
+    const c = out.named(STS, 'cache').spec.template.spec.container[0];
+    expect(c.startup_probe.period_seconds * c.startup_probe.failure_threshold).toBeGreaterThanOrEqual(600);
+    expect(c.liveness_probe.period_seconds * c.liveness_probe.failure_threshold).toBeGreaterThanOrEqual(60);
+    expect(c.readiness_probe.exec.command).toEqual(['sh', '/etc/redis-topologies/scripts/redis-probe.sh', 'readiness']);
+  });
+
+  test('network policies: deny by default, peers on 6379/26379, label convention', () => {
+    const deny = out.named(NP, 'cache-default-deny');
+    expect(deny.spec.pod_selector.match_labels).toEqual({ 'app.kubernetes.io/instance': 'cache', 'app.kubernetes.io/part-of': 'sentinel-redis' });
+    expect(out.named(NP, 'cache-allow-peers').spec.ingress[0].ports.map((p: any) => p.port)).toEqual(['6379', '26379']);
+    expect(out.named(NP, 'cache-allow-clients').spec.ingress[0].from[0].pod_selector.match_labels).toEqual({ 'redis-topologies.io/redis-cache-access': 'allow' });
+    // both StatefulSets' pods carry the labels the policies select
+    for (const sts of out.list(STS)) {
+      expect(sts.spec.template.metadata.labels).toMatchObject(deny.spec.pod_selector.match_labels);
+    }
+  });
+
+  test('connection contract and interface attributes', () => {
+    expect(out.named(CM, 'cache-redis-config').data).toEqual({ REDIS_CLUSTER_NAME: 'cache', REDIS_SENTINEL_HOST: 'cache-sentinel.data', REDIS_SENTINEL_PORT: '26379' });
+    expect(redis.sentinelHosts).toEqual([0, 1, 2].map((i) => `cache-sentinel-${i}.cache-sentinel-headless.data.svc.cluster.local`));
+    expect(redis.dataMemberHosts).toEqual(['cache-0.cache-headless.data.svc.cluster.local', 'cache-1.cache-headless.data.svc.cluster.local']);
+    expect(out.outputs().redis_cache_url.sensitive).toBe(true);
+  });
+});
+
+describe('SentinelRedis options', () => {
+  test('development mode: one member, no sentinels, flagged in the plan', () => {
+    const { out, redis } = build({ availability: Availability.DEVELOPMENT });
+    expect(out.named(STS, 'cache').spec.replicas).toBe('1');
+    expect(out.list(STS)).toHaveLength(1);
+    expect(out.named(STS, 'cache').metadata.annotations['redis-topologies.io/availability']).toBe('development');
+    expect(redis.highlyAvailable).toBe(false);
+    expect(redis.scriptFiles['common.sh']).toContain('SENTINELS=0');
+  });
+
+  test('persistence modes', () => {
+    expect(configOf(build({ persistence: Persistence.none() }).out, 'redis.conf')).toMatch(/appendonly no\nsave ""/);
+    expect(configOf(build({ persistence: Persistence.rdb([{ seconds: 60, changes: 10 }]) }).out, 'redis.conf')).toContain('save "60 10"');
+  });
+
+  test('write safety and failover timing are configurable', () => {
+    const { out } = build({ minReplicasToWrite: 1, minReplicasMaxLagSeconds: 5, downAfterMilliseconds: 5000, failoverTimeoutMilliseconds: 60000 });
+    expect(configOf(out, 'redis.conf')).toContain('min-replicas-to-write 1\nmin-replicas-max-lag 5');
+    expect(configOf(out, 'sentinel-master.conf')).toContain('down-after-milliseconds mymaster 5000');
+  });
+
+  test('ACL users: rules in the ConfigMap, passwords in the Secret', () => {
+    const { out } = build({ aclUsers: [{ name: 'app' }, { name: 'reader', permissions: AclPermissions.readOnly() }] });
+    expect(configOf(out, 'acl-rules')).toBe('app ~* &* +@all -@dangerous -@admin\nreader ~* &* +@read +@connection -@dangerous\n');
+    expect(Object.keys(out.named(SECRET, 'cache-auth').data).sort()).toEqual(['acl-app', 'acl-reader', 'password']);
+  });
+
+  test('an existing Secret keeps the password out of Terraform', () => {
+    const { out, redis } = build({ auth: RedisAuth.fromExistingSecret({ secretName: 'my-redis-pw', passwordKey: 'pw' }) });
+    expect(out.list('random_password')).toHaveLength(0);
+    expect(out.list(SECRET)).toHaveLength(0);
+    expect(redis.auth).toEqual({ secretName: 'my-redis-pw', passwordKey: 'pw' });
+    expect(out.outputs().redis_cache_url).toBeUndefined();
+  });
+
+  test('TLS inside the topology', () => {
+    const { out } = build({ tlsSecretName: 'cache-tls' });
+    expect(configOf(out, 'redis.conf')).toMatch(/port 0\ntls-port 6379/);
+    expect(configOf(out, 'redis.conf')).toContain('tls-replication yes');
+    expect(configOf(out, 'sentinel.conf')).toMatch(/port 0\ntls-port 26379/);
+    const vol = out.named(STS, 'cache-sentinel').spec.template.spec.volume.find((v: any) => v.name === 'tls');
+    expect(vol.secret.secret_name).toBe('cache-tls');
+  });
+
+  test('placement: strict zones, dedicated pool', () => {
+    const { out } = build({ zoneSpread: Spread.REQUIRED, nodeSelector: { pool: 'redis' }, tolerations: [{ key: 'dedicated', value: 'redis', effect: 'NoSchedule' }] });
+    const spec = out.named(STS, 'cache-sentinel').spec.template.spec;
+    expect(spec.topology_spread_constraint[0].when_unsatisfiable).toBe('DoNotSchedule');
+    expect(spec.node_selector).toEqual({ pool: 'redis' });
+    expect(spec.toleration).toEqual([{ key: 'dedicated', operator: 'Equal', value: 'redis', effect: 'NoSchedule' }]);
+  });
+
+  test('ephemeral storage is an emptyDir, no claims', () => {
+    const { out } = build({ storage: DataStorage.ephemeral({ sizeLimit: '2Gi' }), persistence: Persistence.none() });
+    const sts = out.named(STS, 'cache');
+    expect(sts.spec.volume_claim_template).toBeUndefined();
+    expect(sts.spec.template.spec.volume.find((v: any) => v.name === 'data')).toEqual({ name: 'data', empty_dir: { size_limit: '2Gi' } });
+  });
+
+  test('metrics sidecar and policy', () => {
+    const { out } = build({ metrics: {}, clients: [AccessClient.namespace('web')] });
+    const containers = out.named(STS, 'cache').spec.template.spec.container;
+    expect(containers.map((c: any) => c.name)).toEqual(['redis', 'metrics']);
+    expect(containers[1].env.find((e: any) => e.name === 'REDIS_PASSWORD').value_from.secret_key_ref.key).toBe('password');
+    expect(out.named(NP, 'cache-allow-metrics').spec.ingress[0].ports).toEqual([{ port: '9121', protocol: 'TCP' }]);
+  });
+
+  test('same input, same output', () => {
+    expect(JSON.stringify(build().out.json)).toBe(JSON.stringify(build().out.json));
+  });
+});
+
+describe('SentinelRedis validation', () => {
+  const make = (over: Partial<SentinelRedisProps>) => () => {
+    const s = emptyStack();
+    new SentinelRedis(s, 'Cache', { namespace: 'data', storage: storage(s), ...over });
+  };
+  test.each<[Partial<SentinelRedisProps>, string]>([
+    [{ sentinels: 4 }, 'invalid prop "sentinels" = 4; allowed: an odd integer from 3 to 9'],
+    [{ sentinels: 1 }, 'invalid prop "sentinels" = 1; allowed: an odd integer from 3 to 9'],
+    [{ quorum: 1 }, 'invalid prop "quorum" = 1; allowed: an integer from 2 to 3: more than half of the sentinels, at most all of them'],
+    [{ sentinels: 5, quorum: 6 }, 'invalid prop "quorum" = 6; allowed: an integer from 3 to 5'],
+    [{ dataMembers: 1 }, 'invalid prop "dataMembers" = 1; allowed: an integer from 2 to 9'],
+    [{ availability: Availability.DEVELOPMENT, dataMembers: 2 }, 'invalid prop "dataMembers" = 2; allowed: 1 in development mode: replicas without sentinels never fail over'],
+    [{ availability: Availability.DEVELOPMENT, sentinels: 3 }, 'invalid prop "sentinels" = 3; allowed: unset in development mode'],
+    [{ minReplicasToWrite: 2 }, 'invalid prop "minReplicasToWrite" = 2; allowed: an integer from 0 to 1'],
+    [{ memoryLimit: '1GB' }, 'invalid prop "memoryLimit" = "1GB"; allowed: a Kubernetes quantity'],
+    [{ memoryLimit: '16Mi' }, 'invalid prop "memoryLimit" = "16Mi"; allowed: at least 32Mi'],
+    [{ maxmemoryRatio: 1 }, 'invalid prop "maxmemoryRatio" = 1'],
+    [{ namespace: 'Data' }, 'invalid prop "namespace" = "Data"'],
+    [{ name: 'x'.repeat(41) }, `invalid prop "name" = "${'x'.repeat(41)}"; allowed: a DNS-1123 label of at most 40 characters`],
+    [{ masterName: 'my master' }, 'invalid prop "masterName" = "my master"'],
+    [{ downAfterMilliseconds: 100 }, 'invalid prop "downAfterMilliseconds" = 100; allowed: an integer from 500 to 600000'],
+    [{ aclUsers: [{ name: 'default' }] }, 'invalid prop "aclUsers[0].name" = "default"'],
+    [{ aclUsers: [{ name: 'a' }, { name: 'a' }] }, 'invalid prop "aclUsers[1].name" = "a"; allowed: a name not used by another ACL user'],
+    [{ storage: DataStorage.unencrypted({ size: '1Gi', acknowledgeUnencrypted: false }) }, 'invalid prop "storage.acknowledgeUnencrypted" = false'],
+    [{ auth: RedisAuth.fromExistingSecret({ secretName: 's' }), threeScaleSecret: {} }, 'invalid prop "threeScaleSecret" = "with RedisAuth.fromExistingSecret"'],
+    [{ auth: RedisAuth.generated({ length: 8 }) }, 'invalid prop "auth.length" = 8; allowed: an integer from 16 to 128'],
+  ])('rejects %j', (over, message) => {
+    expect(make(over)).toThrow(`test/Cache: ${message}`);
+  });
+
+  test('unencrypted storage is accepted only when explicitly acknowledged', () => {
+    expect(make({ storage: DataStorage.unencrypted({ size: '1Gi', acknowledgeUnencrypted: true }) })).not.toThrow();
+  });
+
+  test('every problem is reported at once', () => {
+    expect(make({ sentinels: 4, memoryLimit: 'x' })).toThrow(/"sentinels" = 4[\s\S]*"memoryLimit" = "x"/);
+  });
+});

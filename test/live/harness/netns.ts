@@ -1,0 +1,291 @@
+/**
+ * PodNetwork: emulated Kubernetes pod networking with Linux network namespaces.
+ *
+ * One hub namespace holds a bridge; each pod is a namespace whose eth0 is a veth into that bridge,
+ * with an address in a /24 of 198.18.0.0/15 (the benchmarking range, never routed anywhere). No
+ * namespace has a default route, so nothing inside can reach beyond the bridge. Nothing is ever
+ * added to the host namespace: veth pairs are created inside the hub namespace.
+ *
+ * Cluster DNS is emulated with /etc/netns/<ns>/hosts, which `ip netns exec` bind-mounts over
+ * /etc/hosts for each process it starts. Running processes keep that inode, so the files are only
+ * ever rewritten in place (same inode), never replaced.
+ */
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { run, runOk } from './proc';
+
+const NETNS_ETC = '/etc/netns';
+const NETNS_RUN = '/run/netns';
+/** Lowest host number given to a pod; addresses are never reused within one network. */
+const FIRST_HOST = 10;
+const LAST_HOST = 254;
+/** Keeps glibc from ever sending a DNS query out of a pod: loopback, where nothing listens. */
+const RESOLV_CONF = 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n';
+
+/** A pod of a PodNetwork. Live view: `address` follows readdress(). */
+export interface PodHost {
+  readonly name: string;
+  /** The network namespace to run its processes in (`ip netns exec <ns> ...`). */
+  readonly ns: string;
+  readonly address: string;
+  readonly dnsNames: readonly string[];
+}
+
+interface Pod {
+  name: string;
+  ns: string;
+  address: string;
+  dnsNames: string[];
+  /** Bridge-side veth in the hub namespace. */
+  hostVeth: string;
+}
+
+const live = new Set<PodNetwork>();
+let networkCounter = 0;
+let availability: string | null | undefined; // undefined: not probed yet; null: available
+
+/** Writes a file over the same inode (no rename), so bind mounts of it see the new content. */
+function writeInPlace(file: string, content: string): void {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r+');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+    fd = fs.openSync(file, 'w', 0o644);
+  }
+  try {
+    // Overwrite then truncate: readers never see an empty file.
+    const buf = Buffer.from(content);
+    fs.writeSync(fd, buf, 0, buf.length, 0);
+    fs.ftruncateSync(fd, buf.length);
+    fs.fchmodSync(fd, 0o644);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+export class PodNetwork {
+  /** Why network namespaces cannot be used here, or undefined when they can (probed once). */
+  public static unavailableReason(): string | undefined {
+    if (availability === undefined) availability = probe();
+    return availability ?? undefined;
+  }
+
+  public static available(): boolean {
+    return PodNetwork.unavailableReason() === undefined;
+  }
+
+  /**
+   * A new network. Namespace names are `<prefix><pid % 10000><n>-hub` and `...-<pod>`, unique per
+   * test process; the subnet is 198.18.<subnetIndex>.0/24 (random 1..250 when not given).
+   */
+  public static async create(prefix: string, subnetIndex?: number): Promise<PodNetwork> {
+    if (!/^[a-z][a-z0-9]{0,5}$/.test(prefix)) throw new Error(`prefix must be 1-6 lowercase letters/digits, got ${JSON.stringify(prefix)}`);
+    const third = subnetIndex ?? 1 + Math.floor(Math.random() * 250);
+    if (!Number.isInteger(third) || third < 0 || third > 255) throw new Error(`subnetIndex must be 0..255, got ${third}`);
+    const id = `${process.pid % 10000}${(networkCounter++).toString(36)}`;
+    const net = new PodNetwork(`${prefix}${id}`, id, `198.18.${third}`);
+    live.add(net);
+    try {
+      await net.addNamespace(net.hubNs);
+      await runOk('ip', ['-n', net.hubNs, 'link', 'add', 'br0', 'type', 'bridge']);
+      await runOk('ip', ['-n', net.hubNs, 'link', 'set', 'br0', 'up']);
+    } catch (e) {
+      await net.destroy();
+      throw e;
+    }
+    return net;
+  }
+
+  public readonly hubNs: string;
+  /** The pods' subnet, e.g. 198.18.7.0/24. */
+  public readonly subnet: string;
+  private readonly pods = new Map<string, Pod>();
+  /** Every namespace created, in creation order (hub first), for teardown. */
+  private readonly namespaces: string[] = [];
+  private nextHost = FIRST_HOST;
+
+  private constructor(public readonly prefix: string, private readonly id: string, private readonly net24: string) {
+    this.hubNs = `${prefix}-hub`;
+    this.subnet = `${net24}.0/24`;
+  }
+
+  /** Adds a pod namespace with eth0 on the bridge, and publishes dnsNames -> its address. */
+  public async addPod(name: string, dnsNames: string[]): Promise<PodHost> {
+    if (!/^[a-z0-9][a-z0-9-]{0,19}$/.test(name)) throw new Error(`pod name must match [a-z0-9][a-z0-9-]{0,19}, got ${JSON.stringify(name)}`);
+    if (this.pods.has(name)) throw new Error(`pod ${name} already exists`);
+    const taken = new Set([...this.pods.values()].flatMap((p) => p.dnsNames));
+    const dup = dnsNames.find((n) => taken.has(n));
+    if (dup !== undefined) throw new Error(`DNS name ${dup} is already published`);
+    const pod: Pod = {
+      name,
+      ns: `${this.prefix}-${name}`,
+      address: this.allocate(),
+      dnsNames: [...dnsNames],
+      hostVeth: `v${this.id}${this.pods.size}h`,
+    };
+    if (pod.hostVeth.length > 15) throw new Error(`interface name ${pod.hostVeth} is too long`);
+    await this.addNamespace(pod.ns);
+    this.pods.set(name, pod);
+    const ip = (ns: string, ...args: string[]) => runOk('ip', ['-n', ns, ...args]);
+    await ip(pod.ns, 'link', 'set', 'lo', 'up');
+    // Created inside the hub namespace (never the host's); the peer goes straight into the pod as eth0.
+    await ip(this.hubNs, 'link', 'add', pod.hostVeth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', pod.ns);
+    await ip(this.hubNs, 'link', 'set', pod.hostVeth, 'master', 'br0');
+    await ip(this.hubNs, 'link', 'set', pod.hostVeth, 'up');
+    await ip(pod.ns, 'addr', 'add', `${pod.address}/24`, 'dev', 'eth0');
+    await ip(pod.ns, 'link', 'set', 'eth0', 'up');
+    this.writeHostsFiles();
+    return pod;
+  }
+
+  /** Moves a pod to a new address (a rescheduled pod keeping its DNS name); returns it. */
+  public async readdress(name: string): Promise<string> {
+    const pod = this.pod(name);
+    const address = this.allocate();
+    await runOk('ip', ['-n', pod.ns, 'addr', 'flush', 'dev', 'eth0']);
+    await runOk('ip', ['-n', pod.ns, 'addr', 'add', `${address}/24`, 'dev', 'eth0']);
+    pod.address = address;
+    this.writeHostsFiles();
+    return address;
+  }
+
+  /**
+   * Partitions a pod: its bridge port goes down and packets both ways are dropped silently, so
+   * connections time out (never refused). Established TCP connections resume after heal().
+   */
+  public async cut(name: string): Promise<void> {
+    await runOk('ip', ['-n', this.hubNs, 'link', 'set', this.pod(name).hostVeth, 'down']);
+  }
+
+  /**
+   * Ends a cut. Neighbour (ARP) caches are flushed everywhere: entries that failed during the cut
+   * would otherwise make connects fail with EHOSTUNREACH for a few more seconds.
+   */
+  public async heal(name: string): Promise<void> {
+    await runOk('ip', ['-n', this.hubNs, 'link', 'set', this.pod(name).hostVeth, 'up']);
+    for (const pod of this.pods.values()) await runOk('ip', ['-n', pod.ns, 'neigh', 'flush', 'all']);
+  }
+
+  public addressOf(name: string): string {
+    return this.pod(name).address;
+  }
+
+  public nsOf(name: string): string {
+    return this.pod(name).ns;
+  }
+
+  public podList(): PodHost[] {
+    return [...this.pods.values()];
+  }
+
+  /** The current hosts file content every pod sees. */
+  public hosts(): string {
+    return ['127.0.0.1 localhost', ...this.hostsLines()].join('\n') + '\n';
+  }
+
+  /** Kills whatever still runs in the pods, deletes the namespaces and their /etc/netns dirs. */
+  public async destroy(): Promise<void> {
+    live.delete(this);
+    const errors: string[] = [];
+    for (const ns of [...this.namespaces].reverse()) {
+      const pids = await run('ip', ['netns', 'pids', ns]);
+      for (const pid of pids.stdout.split(/\s+/).filter(Boolean)) killQuietly(Number(pid));
+      const del = await run('ip', ['netns', 'del', ns]);
+      if (del.code !== 0 && fs.existsSync(path.join(NETNS_RUN, ns))) errors.push(`ip netns del ${ns}: ${del.stderr.trim()}`);
+      fs.rmSync(path.join(NETNS_ETC, ns), { recursive: true, force: true });
+    }
+    this.namespaces.length = 0;
+    if (errors.length > 0) throw new Error(errors.join('\n'));
+  }
+
+  /** Synchronous best-effort destroy, for process exit. */
+  public destroySync(): void {
+    live.delete(this);
+    for (const ns of [...this.namespaces].reverse()) {
+      try {
+        const pids = execFileSync('ip', ['netns', 'pids', ns], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 5000 });
+        for (const pid of pids.split(/\s+/).filter(Boolean)) killQuietly(Number(pid));
+        execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore', timeout: 5000 });
+      } catch {
+        // best effort
+      }
+      fs.rmSync(path.join(NETNS_ETC, ns), { recursive: true, force: true });
+    }
+    this.namespaces.length = 0;
+  }
+
+  private pod(name: string): Pod {
+    const pod = this.pods.get(name);
+    if (pod === undefined) throw new Error(`no pod ${name} in network ${this.prefix}`);
+    return pod;
+  }
+
+  private allocate(): string {
+    if (this.nextHost > LAST_HOST) throw new Error(`network ${this.prefix} ran out of addresses`);
+    return `${this.net24}.${this.nextHost++}`;
+  }
+
+  /** Creates a namespace we own (refusing an existing one) with its /etc/netns files. */
+  private async addNamespace(ns: string): Promise<void> {
+    if (fs.existsSync(path.join(NETNS_RUN, ns))) throw new Error(`network namespace ${ns} already exists: not ours, refusing to touch it`);
+    this.namespaces.push(ns); // before creating: a half-made namespace is still cleaned up
+    await runOk('ip', ['netns', 'add', ns]);
+    const dir = path.join(NETNS_ETC, ns);
+    fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+    writeInPlace(path.join(dir, 'hosts'), this.hosts());
+    writeInPlace(path.join(dir, 'resolv.conf'), RESOLV_CONF);
+  }
+
+  private hostsLines(): string[] {
+    return [...this.pods.values()].filter((p) => p.dnsNames.length > 0).map((p) => `${p.address} ${p.dnsNames.join(' ')}`);
+  }
+
+  private writeHostsFiles(): void {
+    const content = this.hosts();
+    for (const ns of this.namespaces) writeInPlace(path.join(NETNS_ETC, ns, 'hosts'), content);
+  }
+}
+
+function killQuietly(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+function probe(): string | null {
+  if (process.platform !== 'linux') return `network namespaces need Linux, this is ${process.platform}`;
+  if (process.getuid?.() !== 0) return 'network namespaces need root (run the live tests as root)';
+  const ns = `rtprobe${process.pid}`;
+  try {
+    execFileSync('ip', ['netns', 'add', ns], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 5000 });
+  } catch (e) {
+    return `\`ip netns add\` failed: ${String((e as { stderr?: Buffer }).stderr ?? (e as Error).message).trim()}`;
+  }
+  try {
+    execFileSync('ip', ['netns', 'del', ns], { stdio: 'ignore', timeout: 5000 });
+  } catch {
+    return `\`ip netns del ${ns}\` failed`;
+  }
+  return null;
+}
+
+/** Destroys every network this process created and has not destroyed yet. */
+export async function cleanupAll(): Promise<void> {
+  const errors: string[] = [];
+  for (const net of [...live]) {
+    try {
+      await net.destroy();
+    } catch (e) {
+      errors.push((e as Error).message);
+    }
+  }
+  if (errors.length > 0) throw new Error(errors.join('\n'));
+}
+
+process.on('exit', () => {
+  for (const net of [...live]) net.destroySync();
+});

@@ -1,0 +1,143 @@
+/**
+ * Reads a synthesized plan (cdk.tf.json) and turns a StatefulSet's pod template into the container
+ * specs the live harness runs: the same command, args, env, mount paths and user as on a cluster.
+ * ConfigMap volumes carry the ConfigMap's data from the plan; Secret volumes carry the plan's data
+ * with Terraform-generated values replaced by test values; emptyDirs and claims are host folders.
+ */
+import { mkdtempSync, chownSync, chmodSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
+
+export interface PlanVolumeFiles { kind: 'files'; files: Record<string, string>; mode?: number }
+export interface PlanVolumeDir { kind: 'dir'; hostDir: string }
+export type PlanVolume = PlanVolumeFiles | PlanVolumeDir;
+
+export interface PlanContainer {
+  name: string;
+  command: string[];
+  args?: string[];
+  env: Record<string, string>;
+  runAsUser: number;
+  runAsGroup: number;
+  fsGroup?: number;
+  volumeMounts: Array<{ mountPath: string; readOnly?: boolean; volume: PlanVolume }>;
+}
+
+/** Per-pod persistent folders (volume claims): they survive restarts of the emulated pod, as a PVC does. */
+export class ClaimStore {
+  private readonly root = mkdtempSync(join(tmpdir(), 'rt-claims-'));
+  private readonly dirs = new Map<string, string>();
+
+  /** The folder of claim `claim` of pod `pod`, owned by uid:gid. */
+  public dir(pod: string, claim: string, uid: number, gid: number): string {
+    const key = `${pod}/${claim}`;
+    let dir = this.dirs.get(key);
+    if (!dir) {
+      dir = mkdtempSync(join(this.root, `${pod}-${claim}-`));
+      chownSync(dir, uid, gid);
+      chmodSync(dir, 0o770);
+      this.dirs.set(key, dir);
+    }
+    return dir;
+  }
+
+  public get path(): string {
+    return this.root;
+  }
+}
+
+/** A fresh emptyDir owned by uid:gid. */
+export function emptyDir(uid: number, gid: number): string {
+  const dir = mkdtempSync(join(tmpdir(), 'rt-emptydir-'));
+  chownSync(dir, uid, gid);
+  chmodSync(dir, 0o770);
+  return dir;
+}
+
+const REF = /^\$\{(kubernetes_[a-z_0-9]+)\.([A-Za-z0-9_-]+)\.metadata\[0\]\.name\}$/;
+
+export class Plan {
+  constructor(public readonly json: any) {}
+
+  private resolveRef(value: string): any | undefined {
+    const m = REF.exec(value);
+    return m ? this.json.resource?.[m[1]]?.[m[2]] : undefined;
+  }
+
+  /** The StatefulSet whose metadata.name is `name`. */
+  public statefulSet(name: string): any {
+    const sts = Object.values<any>(this.json.resource.kubernetes_stateful_set_v1 ?? {}).find((s) => s.metadata.name === name);
+    if (!sts) throw new Error(`no StatefulSet ${name} in the plan`);
+    return sts;
+  }
+
+  /**
+   * The containers of pod `podName` of StatefulSet `stsName`. `secretValues` replaces Terraform
+   * references inside Secret data (e.g. the random_password result) by key.
+   */
+  public podContainers(stsName: string, podName: string, opts: { namespace: string; claims: ClaimStore; secretValues: Record<string, string>; externalSecrets?: Record<string, Record<string, string>> }): PlanContainer[] {
+    const sts = this.statefulSet(stsName);
+    const pod = sts.spec.template.spec;
+    const podSc = pod.security_context ?? {};
+    const volumes = new Map<string, any>((pod.volume ?? []).map((v: any) => [v.name, v]));
+    const claims = new Set<string>((sts.spec.volume_claim_template ?? []).map((c: any) => c.metadata.name));
+
+    return pod.container.map((c: any) => {
+      const sc = c.security_context ?? {};
+      const uid = Number(sc.run_as_user ?? podSc.run_as_user);
+      const gid = Number(sc.run_as_group ?? podSc.run_as_group ?? uid);
+      const fsGroup = podSc.fs_group !== undefined ? Number(podSc.fs_group) : undefined;
+      if (!Number.isInteger(uid) || uid === 0) throw new Error(`${stsName}/${c.name}: the plan must set a non-root run_as_user`);
+      const env: Record<string, string> = {};
+      for (const e of c.env ?? []) {
+        if (e.value !== undefined) env[e.name] = e.value;
+        else if (e.value_from?.field_ref?.field_path === 'metadata.name') env[e.name] = podName;
+        else if (e.value_from?.field_ref?.field_path === 'metadata.namespace') env[e.name] = opts.namespace;
+        else if (e.value_from?.secret_key_ref) env[e.name] = this.secretData(e.value_from.secret_key_ref.name, opts)[e.value_from.secret_key_ref.key];
+        else throw new Error(`${stsName}/${c.name}: env ${e.name} has a source the emulator does not know`);
+      }
+      const volumeMounts = (c.volume_mount ?? []).map((vm: any) => {
+        let volume: PlanVolume;
+        if (claims.has(vm.name)) {
+          volume = { kind: 'dir', hostDir: opts.claims.dir(podName, vm.name, uid, fsGroup ?? gid) };
+        } else {
+          const v = volumes.get(vm.name);
+          if (!v) throw new Error(`${stsName}/${c.name}: mount ${vm.name} has no volume`);
+          if (v.config_map) {
+            const cm = this.resolveRef(v.config_map.name) ?? Object.values<any>(this.json.resource.kubernetes_config_map_v1).find((x) => x.metadata.name === v.config_map.name);
+            if (!cm) throw new Error(`ConfigMap ${v.config_map.name} is not in the plan`);
+            volume = { kind: 'files', files: { ...cm.data }, mode: parseInt(v.config_map.default_mode ?? '0644', 8) };
+          } else if (v.secret) {
+            volume = { kind: 'files', files: this.secretData(v.secret.secret_name, opts), mode: parseInt(v.secret.default_mode ?? '0644', 8) };
+          } else if (v.empty_dir) {
+            volume = { kind: 'dir', hostDir: emptyDir(uid, fsGroup ?? gid) };
+          } else {
+            throw new Error(`${stsName}/${c.name}: volume ${vm.name} has a kind the emulator does not know`);
+          }
+        }
+        return { mountPath: vm.mount_path, readOnly: vm.read_only === true, volume };
+      });
+      return { name: c.name, command: c.command, args: c.args, env, runAsUser: uid, runAsGroup: gid, fsGroup, volumeMounts };
+    });
+  }
+
+  /** Data of a Secret from the plan (Terraform references replaced by test values), or an external one. */
+  private secretData(nameOrRef: string, opts: { secretValues: Record<string, string>; externalSecrets?: Record<string, Record<string, string>> }): Record<string, string> {
+    const secret = this.resolveRef(nameOrRef) ?? Object.values<any>(this.json.resource.kubernetes_secret_v1 ?? {}).find((s) => s.metadata.name === nameOrRef);
+    if (!secret) {
+      const ext = opts.externalSecrets?.[nameOrRef];
+      if (!ext) throw new Error(`Secret ${nameOrRef} is neither in the plan nor given to the test`);
+      return ext;
+    }
+    const files: Record<string, string> = {};
+    for (const [k, v] of Object.entries<string>(secret.data ?? {})) {
+      if (/\$\{/.test(v)) {
+        if (opts.secretValues[k] === undefined) throw new Error(`Secret ${secret.metadata.name} key ${k} is a Terraform value (${v}); give the test a value for it`);
+        files[k] = opts.secretValues[k];
+      } else {
+        files[k] = v;
+      }
+    }
+    return files;
+  }
+}

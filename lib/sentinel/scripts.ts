@@ -49,6 +49,9 @@ sentinel_host() { printf '%s-%s.%s.%s.svc.%s' "$SENTINEL_STS" "$1" "$SENTINEL_HE
 
 password() { cat "$AUTH_DIR/password"; }
 
+# The sentinel run ID of sentinel host $1: 40 hex digits derived from its stable name.
+sentinel_id() { printf '%s/%s' "$NAMESPACE" "$1" | sha1sum | cut -c1-40; }
+
 # A value as a double-quoted redis.conf argument.
 conf_quote() { printf '"%s"' "$(printf '%s' "$1" | sed 's/[\\\\"]/\\\\&/g')"; }
 
@@ -230,10 +233,33 @@ umask 077
   cat "$CONFIG_DIR/sentinel.conf"
   printf 'sentinel announce-ip %s\\n' "$SELF"
   printf 'sentinel announce-port %s\\n' "$SENTINEL_PORT"
+  # A run ID derived from the pod's stable name: a restarted sentinel is the same voter to its
+  # peers, instead of a new one beside a stale entry that inflates the majority a failover needs.
+  printf 'sentinel myid %s\\n' "$(sentinel_id "$SELF")"
   printf 'requirepass %s\\n' "$(conf_quote "$(password)")"
   printf 'sentinel monitor %s %s %s %s\\n' "$MASTER_NAME" "$primary" "$REDIS_PORT" "$QUORUM"
   printf 'sentinel auth-pass %s %s\\n' "$MASTER_NAME" "$(conf_quote "$(password)")"
   cat "$CONFIG_DIR/sentinel-master.conf"
+  # Every other data member and sentinel whose name resolves now is known from the start, so a
+  # primary lost in this sentinel's first seconds still has a candidate replica and the full set
+  # of voters (otherwise they are learnt from INFO every 10 s and hello messages every 2 s).
+  # Sentinel refuses a config line whose name does not resolve, hence the check.
+  _i=0
+  while [ "$_i" -lt "$DATA_MEMBERS" ]; do
+    _h=$(data_host "$_i")
+    if [ "$_h" != "$primary" ] && getent hosts "$_h" >/dev/null 2>&1; then
+      printf 'sentinel known-replica %s %s %s\\n' "$MASTER_NAME" "$_h" "$REDIS_PORT"
+    fi
+    _i=$((_i + 1))
+  done
+  _i=0
+  while [ "$_i" -lt "$SENTINELS" ]; do
+    _h=$(sentinel_host "$_i")
+    if [ "$_h" != "$SELF" ] && getent hosts "$_h" >/dev/null 2>&1; then
+      printf 'sentinel known-sentinel %s %s %s %s\\n' "$MASTER_NAME" "$_h" "$SENTINEL_PORT" "$(sentinel_id "$_h")"
+    fi
+    _i=$((_i + 1))
+  done
 } > "$RUNTIME.tmp"
 mv "$RUNTIME.tmp" "$RUNTIME"
 exec redis-sentinel "$RUNTIME"

@@ -4,9 +4,7 @@
  * ConfigMap volumes carry the ConfigMap's data from the plan; Secret volumes carry the plan's data
  * with Terraform-generated values replaced by test values; emptyDirs and claims are host folders.
  */
-import { mkdtempSync, chownSync, chmodSync } from 'fs';
-import { tmpdir } from 'os';
-import { join } from 'path';
+import { makeVolumeDir } from './harness/pod';
 
 export interface PlanVolumeFiles { kind: 'files'; files: Record<string, string>; mode?: number }
 export interface PlanVolumeDir { kind: 'dir'; hostDir: string }
@@ -25,7 +23,6 @@ export interface PlanContainer {
 
 /** Per-pod persistent folders (volume claims): they survive restarts of the emulated pod, as a PVC does. */
 export class ClaimStore {
-  private readonly root = mkdtempSync(join(tmpdir(), 'rt-claims-'));
   private readonly dirs = new Map<string, string>();
 
   /** The folder of claim `claim` of pod `pod`, owned by uid:gid. */
@@ -33,25 +30,16 @@ export class ClaimStore {
     const key = `${pod}/${claim}`;
     let dir = this.dirs.get(key);
     if (!dir) {
-      dir = mkdtempSync(join(this.root, `${pod}-${claim}-`));
-      chownSync(dir, uid, gid);
-      chmodSync(dir, 0o770);
+      dir = makeVolumeDir({ uid, gid }, `claim-${pod}-${claim}`);
       this.dirs.set(key, dir);
     }
     return dir;
   }
-
-  public get path(): string {
-    return this.root;
-  }
 }
 
-/** A fresh emptyDir owned by uid:gid. */
+/** A fresh emptyDir owned by uid:gid (under the harness's scratch root, never under /tmp, a mountPath). */
 export function emptyDir(uid: number, gid: number): string {
-  const dir = mkdtempSync(join(tmpdir(), 'rt-emptydir-'));
-  chownSync(dir, uid, gid);
-  chmodSync(dir, 0o770);
-  return dir;
+  return makeVolumeDir({ uid, gid }, 'emptydir');
 }
 
 const REF = /^\$\{(kubernetes_[a-z_0-9]+)\.([A-Za-z0-9_-]+)\.metadata\[0\]\.name\}$/;

@@ -84,6 +84,14 @@ describe('SentinelRedis topology', () => {
     expect(master).toContain('sentinel failover-timeout mymaster 10000');
   });
 
+  test('sentinel entrypoint: stable run IDs, peers and replicas known from the start, only if they resolve', () => {
+    const script = out.named(CM, 'cache-scripts').data['sentinel-entrypoint.sh'];
+    expect(script).toContain(`printf 'sentinel myid %s\\n' "$(sentinel_id "$SELF")"`);
+    expect(script).toMatch(/getent hosts "\$_h" >\/dev\/null 2>&1; then\n\s+printf 'sentinel known-replica/);
+    expect(script).toMatch(/getent hosts "\$_h" >\/dev\/null 2>&1; then\n\s+printf 'sentinel known-sentinel/);
+    expect(out.named(CM, 'cache-scripts').data['common.sh']).toContain(`sentinel_id() { printf '%s/%s' "$NAMESPACE" "$1" | sha1sum | cut -c1-40; }`);
+  });
+
   test('auth: generated password in a Secret, mounted, never in a ConfigMap', () => {
     const secret = out.named(SECRET, 'cache-auth');
     expect(secret.data.password).toMatch(/^\$\{random_password\.\w+\.result\}$/);

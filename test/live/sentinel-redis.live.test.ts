@@ -1,0 +1,212 @@
+/**
+ * SentinelRedis, live: the synthesized plan's redis.conf, sentinel.conf and entrypoint scripts,
+ * run by Debian's redis-server and redis-sentinel, one network namespace per pod with the pod's
+ * stable DNS name, each container started as the plan's pod template says. Then broken.
+ *
+ * The scenarios run in order on one topology, each starting from the state the previous left.
+ */
+import { redisCli, waitFor } from './harness/client';
+import { cleanupAll, PodNetwork } from './harness/netns';
+import { killAll, logsSummary } from './harness/pod';
+import { sleep } from './harness/proc';
+import { LiveSentinelRedis } from './sentinel-topology';
+
+jest.setTimeout(180_000);
+
+const unavailable = PodNetwork.unavailableReason();
+const skip = unavailable !== undefined && process.env.LIVE_ALLOW_SKIP === '1';
+const PASSWORD = 'live-sentinel-pw-Q7x';
+/** Every key any writer acknowledged, by prefix: none may ever go missing. */
+const acknowledged = new Map<string, number[]>();
+
+let t: LiveSentinelRedis;
+
+async function withLogs(body: () => Promise<void>): Promise<void> {
+  if (skip) {
+    console.log(`SentinelRedis live test skipped (LIVE_ALLOW_SKIP=1): ${unavailable}`);
+    return;
+  }
+  try {
+    await body();
+  } catch (e) {
+    (e as Error).message += `\n\ncontainer logs:\n${logsSummary(60)}`;
+    throw e;
+  }
+}
+
+/** Asserts that every write acknowledged so far exists on data member i. */
+async function expectNoAckedWriteLost(i: number): Promise<void> {
+  for (const [prefix, seqs] of acknowledged) {
+    expect({ prefix, missing: await t.missingKeys(i, prefix, seqs) }).toEqual({ prefix, missing: [] });
+  }
+}
+
+/**
+ * Runs a sentinel-mode writer, kills the primary with SIGKILL once writes flow, and returns the
+ * time from the kill to the first write acknowledged by another member, found through sentinel.
+ */
+async function killPrimaryUnderLoad(prefix: string, primary: number): Promise<{ recoveryMs: number; newPrimary: number }> {
+  const writer = t.writer({ keyPrefix: prefix, maxWrites: 20_000, maxSeconds: 60, intervalMs: 5 });
+  try {
+    await writer.waitForAcks(50);
+    const killedAt = Date.now();
+    await t.kill('data', primary);
+    const oldAddr = `${t.dataHost(primary)}:${t.redisPort}`;
+    await waitFor(async () => writer.ackEvents().some((a) => a.t >= killedAt && a.addr !== oldAddr), {
+      timeoutMs: 10_000,
+      intervalMs: 50,
+      what: `a write acknowledged by a new primary within 10 s of killing ${t.dataHost(primary)}`,
+    });
+    const first = writer.ackEvents().find((a) => a.t >= killedAt && a.addr !== oldAddr)!;
+    await writer.waitForAcks(writer.acked().length + 20);
+    const newPrimary = Array.from({ length: t.dataCount }, (_, i) => i).find((i) => first.addr === `${t.dataHost(i)}:${t.redisPort}`)!;
+    return { recoveryMs: first.t - killedAt, newPrimary };
+  } finally {
+    const summary = await writer.stop();
+    acknowledged.set(prefix, summary.acked);
+  }
+}
+
+beforeAll(async () => {
+  if (unavailable !== undefined) {
+    if (skip) return;
+    throw new Error(`live tests need network namespaces: ${unavailable}. Set LIVE_ALLOW_SKIP=1 to skip them.`);
+  }
+  console.log('SentinelRedis live test: one Linux network namespace per pod, pod DNS names in each namespace\'s hosts file');
+  t = await LiveSentinelRedis.boot({ prefix: 'rts', password: PASSWORD, subnetIndex: 11 });
+});
+
+afterAll(async () => {
+  const errors: string[] = [];
+  if (t) await t.destroy().catch((e: Error) => errors.push(e.message));
+  await killAll().catch((e: Error) => errors.push(e.message));
+  await cleanupAll().catch((e: Error) => errors.push(e.message));
+  if (errors.length > 0) throw new Error(`cleanup: ${errors.join('\n')}`);
+});
+
+test('the plan is booted as written: command, user, mounts and the default topology', () =>
+  withLogs(async () => {
+    const spec = t.containerSpec('data', 0);
+    expect(spec.command).toEqual(['sh', '/etc/redis-topologies/scripts/redis-entrypoint.sh']);
+    expect(spec.runAsUser).toBe(999);
+    expect(spec.volumeMounts.map((m) => m.mountPath).sort()).toEqual(['/data', '/etc/redis-topologies/auth', '/etc/redis-topologies/config', '/etc/redis-topologies/scripts', '/run/redis-topologies', '/tmp']);
+    expect([t.dataCount, t.sentinelCount]).toEqual([2, 3]);
+  }));
+
+test('first boot elects exactly one primary, the replica links to it and every sentinel names it', () =>
+  withLogs(async () => {
+    await t.startAll();
+    const primary = await t.waitForHealthy('one primary, one linked replica, three sentinels agreeing', 60_000);
+    expect(primary).toBe(0);
+    expect((await t.roles()).filter((r) => r === 'master')).toHaveLength(1);
+    // Hostnames, not pod IPs, are what replicas and sentinels announce.
+    const replicas = await t.cli(t.host('sentinel', 0), t.sentinelPort, ['SENTINEL', 'replicas', t.masterName]);
+    expect(replicas.stdout).toContain(t.dataHost(1));
+    // Auth is on everywhere.
+    const noAuth = await redisCli(t.clientNs, ['PING'], { host: t.dataHost(0), port: t.redisPort });
+    expect(noAuth.stdout + noAuth.stderr).toMatch(/NOAUTH/);
+    const sentinelNoAuth = await redisCli(t.clientNs, ['PING'], { host: t.host('sentinel', 0), port: t.sentinelPort });
+    expect(sentinelNoAuth.stdout + sentinelNoAuth.stderr).toMatch(/NOAUTH/);
+  }));
+
+let lastPrimary = 0;
+
+test('kill -9 of the primary: a write lands on the new primary, found through sentinel, within 10 s; no acknowledged write lost', () =>
+  withLogs(async () => {
+    const { recoveryMs, newPrimary } = await killPrimaryUnderLoad('kill1', lastPrimary);
+    console.log(`failover after kill -9 of ${t.dataHost(lastPrimary)}: first write on ${t.dataHost(newPrimary)} after ${recoveryMs} ms`);
+    expect(newPrimary).not.toBe(lastPrimary);
+    expect(recoveryMs).toBeLessThan(10_000);
+    await expectNoAckedWriteLost(newPrimary);
+    lastPrimary = newPrimary;
+  }));
+
+test('the old primary restarts as a replica and never accepts a write as primary', () =>
+  withLogs(async () => {
+    const old = 1 - lastPrimary;
+    // A writer aimed straight at the old primary's name for the whole restart: not one ack allowed.
+    const direct = t.writer({ mode: 'direct', host: t.dataHost(old), port: t.redisPort, keyPrefix: 'stale', maxWrites: 50_000, maxSeconds: 40, intervalMs: 5, retryMs: 20 });
+    try {
+      await sleep(300);
+      await t.start('data', old, true); // the kubelet restarts the crashed container in place
+      await t.waitForHealthy('the old primary back as a replica of the new one', 60_000);
+      await sleep(1000);
+    } finally {
+      const summary = await direct.stop();
+      expect({ ackedByOldPrimary: summary.acked.length, attempts: summary.attempts > 0 }).toEqual({ ackedByOldPrimary: 0, attempts: true });
+    }
+    expect(t.container('data', old)!.logs()).toMatch(/starting as its replica/);
+    expect((await t.replication(old)).role).toBe('slave');
+    await expectNoAckedWriteLost(old);
+  }));
+
+test('with one sentinel killed, a second kill -9 of the primary still fails over; the sentinel rejoins', () =>
+  withLogs(async () => {
+    await t.kill('sentinel', 2);
+    await sleep(500);
+    const { recoveryMs, newPrimary } = await killPrimaryUnderLoad('kill2', lastPrimary);
+    console.log(`failover with 2 of 3 sentinels: first write on ${t.dataHost(newPrimary)} after ${recoveryMs} ms`);
+    expect(newPrimary).not.toBe(lastPrimary);
+    expect(recoveryMs).toBeLessThan(10_000);
+    await expectNoAckedWriteLost(newPrimary);
+    await t.start('data', lastPrimary, true);
+    await t.start('sentinel', 2, true);
+    lastPrimary = await t.waitForHealthy('all five pods back, the restarted sentinel naming the new primary', 60_000);
+    expect(lastPrimary).toBe(newPrimary);
+  }));
+
+test('a primary that crashes and restarts before the sentinels notice waits for the failover and takes no write as primary', () =>
+  withLogs(async () => {
+    const old = lastPrimary;
+    const viaSentinel = t.writer({ keyPrefix: 'fast', maxWrites: 20_000, maxSeconds: 60, intervalMs: 5 });
+    const direct = t.writer({ mode: 'direct', host: t.dataHost(old), port: t.redisPort, keyPrefix: 'fast-stale', maxWrites: 50_000, maxSeconds: 60, intervalMs: 5, retryMs: 20 });
+    let killedAt = 0;
+    try {
+      await viaSentinel.waitForAcks(50);
+      await direct.waitForAcks(5);
+      await t.kill('data', old);
+      // Taken once the process is gone: a reply already in flight at the kill may still arrive.
+      await sleep(100);
+      killedAt = Date.now();
+      const ackedBeforeKill = direct.acked().length;
+      await t.start('data', old, true); // back at once, well inside down-after-milliseconds
+      lastPrimary = await t.waitForHealthy('a failover to the other member, the restarted one as its replica', 60_000);
+      expect(lastPrimary).not.toBe(old);
+      await viaSentinel.waitForAcks(viaSentinel.acked().length + 20);
+      await sleep(500);
+      // The direct writer's acks all predate the kill: the restarted process never served one.
+      expect(direct.acked().length).toBe(ackedBeforeKill);
+    } finally {
+      const d = await direct.stop();
+      expect(d.acked.length).toBeGreaterThan(0);
+      acknowledged.set('fast-stale', d.acked);
+      expect(direct.ackEvents().filter((a) => a.t >= killedAt)).toEqual([]);
+      acknowledged.set('fast', (await viaSentinel.stop()).acked);
+    }
+    expect(t.container('data', old)!.logs()).toMatch(/sentinels still name this pod as primary: waiting/);
+    // Only writes acknowledged by the new primary are promised: every one of them must be there.
+    await expectNoAckedWriteLost(lastPrimary);
+    await expectNoAckedWriteLost(old);
+  }));
+
+test('every pod restarted with a new address under the same DNS name: one primary again, data intact', () =>
+  withLogs(async () => {
+    await sleep(1500); // appendfsync everysec: let the last second reach the disk before the power cut
+    const oldAddresses = t.net.podList().map((p) => `${p.name}=${p.address}`);
+    await Promise.all([0, 1, 2].map((i) => t.kill('sentinel', i)));
+    await Promise.all([0, 1].map((i) => t.kill('data', i)));
+    for (const p of t.net.podList()) if (p.name !== 'client') await t.net.readdress(p.name);
+    const newAddresses = t.net.podList().map((p) => `${p.name}=${p.address}`);
+    expect(newAddresses.filter((a) => oldAddresses.includes(a) && !a.startsWith('client='))).toEqual([]);
+    // New pods: fresh emptyDirs (sentinel state gone), the same volume claims.
+    await t.startAll();
+    const primary = await t.waitForHealthy('one primary after every pod came back at a new address', 90_000);
+    expect((await t.roles()).filter((r) => r === 'master')).toHaveLength(1);
+    await expectNoAckedWriteLost(primary);
+    await expectNoAckedWriteLost(1 - primary);
+    // And it still fails over afterwards: sentinels found each other again at the new addresses.
+    const { recoveryMs, newPrimary } = await killPrimaryUnderLoad('kill3', primary);
+    console.log(`failover after a full restart at new addresses: ${recoveryMs} ms`);
+    expect(newPrimary).not.toBe(primary);
+    await expectNoAckedWriteLost(newPrimary);
+  }));

@@ -1,0 +1,227 @@
+/**
+ * LiveSentinelRedis: boots a synthesized SentinelRedis with the real daemons, one network
+ * namespace per pod, each container started exactly as the plan's pod template says (command,
+ * env, mounts, user). Shared by the SentinelRedis live test, the failover benchmark and the
+ * portal tests.
+ */
+import { Plan, ClaimStore, PlanContainer } from './plan-pods';
+import { PodNetwork } from './harness/netns';
+import { EmulatedContainer } from './harness/pod';
+import { redisCli, waitFor, ExecResult } from './harness/client';
+import { startWriter, Writer, WriterConfig } from './harness/writer';
+import { synth } from '../helpers';
+import { DataStorage, EncryptedStorageClass, SentinelRedis, SentinelRedisProps } from '../../lib';
+
+export interface LiveSentinelOptions {
+  /** Namespace-name prefix for this topology's pods (1-6 characters, unique per test file). */
+  readonly prefix: string;
+  /** The password the test stands in for Terraform's random_password. */
+  readonly password: string;
+  /** Props beyond namespace, name and storage. */
+  readonly props?: Partial<SentinelRedisProps>;
+  /** Subnet index for the pod network (distinct per concurrently running file). */
+  readonly subnetIndex?: number;
+}
+
+export const LIVE_NAMESPACE = 'live';
+export const LIVE_NAME = 'cache';
+
+type Kind = 'data' | 'sentinel';
+
+export class LiveSentinelRedis {
+  public static async boot(opts: LiveSentinelOptions): Promise<LiveSentinelRedis> {
+    let topology: SentinelRedis | undefined;
+    const synthed = synth((stack) => {
+      const storageClass = EncryptedStorageClass.fromExisting(stack, 'Encrypted', { storageClassName: 'encrypted-rwo', vouchedBy: 'live test' });
+      topology = new SentinelRedis(stack, 'Cache', {
+        namespace: LIVE_NAMESPACE,
+        name: LIVE_NAME,
+        storage: DataStorage.encrypted(storageClass, '1Gi'),
+        ...opts.props,
+      });
+    });
+    const live = new LiveSentinelRedis(new Plan(synthed.json), topology as SentinelRedis, opts, await PodNetwork.create(opts.prefix, opts.subnetIndex));
+    await live.createPods();
+    return live;
+  }
+
+  public readonly clientNs: string;
+  public readonly masterName: string;
+  public readonly dataCount: number;
+  public readonly sentinelCount: number;
+  public readonly redisPort = 6379;
+  public readonly sentinelPort = 26379;
+  private readonly claims = new ClaimStore();
+  private readonly containers = new Map<string, EmulatedContainer>();
+
+  private constructor(public readonly plan: Plan, public readonly topology: SentinelRedis, private readonly opts: LiveSentinelOptions, public readonly net: PodNetwork) {
+    this.clientNs = '';
+    this.masterName = topology.masterName;
+    this.dataCount = Number(plan.statefulSet(this.dataSts).spec.replicas);
+    this.sentinelCount = Number(plan.statefulSet(this.sentinelSts).spec.replicas);
+  }
+
+  public get dataSts(): string {
+    return LIVE_NAME;
+  }
+
+  public get sentinelSts(): string {
+    return `${LIVE_NAME}-sentinel`;
+  }
+
+  public podName(kind: Kind, i: number): string {
+    return `${kind === 'data' ? this.dataSts : this.sentinelSts}-${i}`;
+  }
+
+  /** The pod's stable DNS name, as the headless Service gives it. */
+  public host(kind: Kind, i: number): string {
+    const headless = kind === 'data' ? `${LIVE_NAME}-headless` : `${LIVE_NAME}-sentinel-headless`;
+    return `${this.podName(kind, i)}.${headless}.${LIVE_NAMESPACE}.svc.cluster.local`;
+  }
+
+  public dataHost(i: number): string {
+    return this.host('data', i);
+  }
+
+  public sentinelHosts(): Array<{ host: string; port: number }> {
+    return Array.from({ length: this.sentinelCount }, (_, i) => ({ host: this.host('sentinel', i), port: this.sentinelPort }));
+  }
+
+  private async createPods(): Promise<void> {
+    for (let i = 0; i < this.dataCount; i++) await this.net.addPod(this.podName('data', i), [this.host('data', i)]);
+    for (let i = 0; i < this.sentinelCount; i++) await this.net.addPod(this.podName('sentinel', i), [this.host('sentinel', i)]);
+    (this as { clientNs: string }).clientNs = (await this.net.addPod('client', [])).ns;
+  }
+
+  /** The plan's container for a pod: a new pod gets fresh emptyDirs, its claims persist. */
+  public containerSpec(kind: Kind, i: number): PlanContainer {
+    const sts = kind === 'data' ? this.dataSts : this.sentinelSts;
+    const [container] = this.plan.podContainers(sts, this.podName(kind, i), {
+      namespace: LIVE_NAMESPACE,
+      claims: this.claims,
+      secretValues: { password: this.opts.password },
+    });
+    return container;
+  }
+
+  public container(kind: Kind, i: number): EmulatedContainer | undefined {
+    return this.containers.get(this.podName(kind, i));
+  }
+
+  /**
+   * Starts pod `i`: a new pod (fresh emptyDirs) unless `restartContainer`, which restarts the
+   * same container in place as the kubelet does after a crash (emptyDirs kept).
+   */
+  public async start(kind: Kind, i: number, restartContainer = false): Promise<EmulatedContainer> {
+    const name = this.podName(kind, i);
+    let c = this.containers.get(name);
+    if (!c || !restartContainer) {
+      if (c?.isRunning()) throw new Error(`${name} is running`);
+      c = new EmulatedContainer(this.net.nsOf(name), this.containerSpec(kind, i));
+      this.containers.set(name, c);
+    }
+    await c.start();
+    return c;
+  }
+
+  public async startAll(): Promise<void> {
+    const starts: Array<Promise<unknown>> = [];
+    for (let i = 0; i < this.sentinelCount; i++) starts.push(this.start('sentinel', i));
+    for (let i = 0; i < this.dataCount; i++) starts.push(this.start('data', i));
+    await Promise.all(starts);
+  }
+
+  public async kill(kind: Kind, i: number): Promise<void> {
+    await this.container(kind, i)?.kill('SIGKILL');
+  }
+
+  public cli(host: string, port: number, args: string[], timeoutMs = 3000): Promise<ExecResult> {
+    return redisCli(this.clientNs, args, { host, port, password: this.opts.password, timeoutMs });
+  }
+
+  /** ROLE's first line for each data member: master, slave, or '' when it does not answer. */
+  public async roles(): Promise<string[]> {
+    return Promise.all(Array.from({ length: this.dataCount }, async (_, i) => {
+      const r = await this.cli(this.dataHost(i), this.redisPort, ['ROLE'], 1500).catch(() => undefined);
+      return r && r.code === 0 ? r.stdout.split('\n')[0].trim() : '';
+    }));
+  }
+
+  /** INFO replication of data member i as a map ({} when it does not answer). */
+  public async replication(i: number): Promise<Record<string, string>> {
+    const r = await this.cli(this.dataHost(i), this.redisPort, ['INFO', 'replication'], 1500).catch(() => undefined);
+    const out: Record<string, string> = {};
+    for (const line of (r?.code === 0 ? r.stdout : '').split(/\r?\n/)) {
+      const at = line.indexOf(':');
+      if (at > 0) out[line.slice(0, at)] = line.slice(at + 1).trim();
+    }
+    return out;
+  }
+
+  /** What sentinel i names as the primary's host ('' when it does not answer). */
+  public async sentinelMaster(i: number): Promise<string> {
+    const r = await this.cli(this.host('sentinel', i), this.sentinelPort, ['SENTINEL', 'get-master-addr-by-name', this.masterName], 1500).catch(() => undefined);
+    return r && r.code === 0 ? r.stdout.split('\n')[0].trim() : '';
+  }
+
+  /**
+   * Waits until exactly one data member is primary, every other running one is its replica with
+   * the link up, and every running sentinel names it. Returns its ordinal.
+   */
+  public async waitForHealthy(what: string, timeoutMs = 60_000, skipSentinels: number[] = []): Promise<number> {
+    let primary = -1;
+    await waitFor(async () => {
+      const roles = await this.roles();
+      const masters = roles.map((r, i) => (r === 'master' ? i : -1)).filter((i) => i >= 0);
+      if (masters.length !== 1) return false;
+      primary = masters[0];
+      for (let i = 0; i < this.dataCount; i++) {
+        if (i === primary) continue;
+        const info = await this.replication(i);
+        if (info.role !== 'slave' || info.master_link_status !== 'up' || info.master_host !== this.dataHost(primary)) return false;
+      }
+      for (let s = 0; s < this.sentinelCount; s++) {
+        if (skipSentinels.includes(s)) continue;
+        if ((await this.sentinelMaster(s)) !== this.dataHost(primary)) return false;
+      }
+      return true;
+    }, { timeoutMs, intervalMs: 300, what });
+    return primary;
+  }
+
+  public writer(config: Partial<WriterConfig> & { keyPrefix: string; maxWrites: number; maxSeconds: number }): Writer {
+    return startWriter(this.clientNs, {
+      mode: 'sentinel',
+      sentinels: this.sentinelHosts(),
+      masterName: this.masterName,
+      password: this.opts.password,
+      sentinelPassword: this.opts.password,
+      ...config,
+    });
+  }
+
+  /** Which of the sequence numbers `seqs` have no key `<prefix>:<seq>` on data member i. */
+  public async missingKeys(i: number, prefix: string, seqs: number[]): Promise<number[]> {
+    const missing: number[] = [];
+    for (let at = 0; at < seqs.length; at += 500) {
+      const batch = seqs.slice(at, at + 500);
+      const r = await this.cli(this.dataHost(i), this.redisPort, ['MGET', ...batch.map((s) => `${prefix}:${s}`)], 10_000);
+      if (r.code !== 0) throw new Error(`MGET on ${this.dataHost(i)} failed: ${r.stderr || r.stdout}`);
+      const values = r.stdout.split('\n');
+      batch.forEach((seq, k) => {
+        if (values[k] !== String(seq)) missing.push(seq);
+      });
+    }
+    return missing;
+  }
+
+  /** Starts pod i again after a kill, with a new address under the same DNS name. */
+  public async readdress(kind: Kind, i: number): Promise<string> {
+    return this.net.readdress(this.podName(kind, i));
+  }
+
+  public async destroy(): Promise<void> {
+    await Promise.all([...this.containers.values()].map((c) => c.kill('SIGKILL').catch(() => undefined)));
+    await this.net.destroy();
+  }
+}

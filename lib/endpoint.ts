@@ -18,6 +18,8 @@ export interface IRedisDataMembers {
   readonly auth: RedisAuthSecretRef;
   /** Whether the data members speak TLS on redisPort. */
   readonly tlsEnabled: boolean;
+  /** When tlsEnabled: the Secret (in the topology's namespace) whose `ca.crt` signs the members' certificates. */
+  readonly tlsSecretName?: string;
   /** What to grant access to: namespace, pod selector and client ports. */
   readonly accessTarget: AccessTarget;
 }

@@ -8,7 +8,8 @@ import { Password } from '@cdktf/provider-random/lib/password';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider';
 import { AccessClient, AccessLabelOptions, AccessPolicy, AccessTarget, MetricsAccessOptions } from '../access/access-policy';
 import { aclPasswordKey, RedisAuth, RedisAuthSecretRef } from '../auth/redis-auth';
-import { Annotations, TerraformStack, Token } from '../core/cdktf';
+import { Annotations, Token } from '../core/cdktf';
+import { ensureProvider } from '../core/providers';
 import { checksumAnnotations } from '../core/checksum';
 import { selectorLabels, standardLabels, topologySelector } from '../core/labels';
 import { childName, isDnsLabel, isDnsSubdomain, resourceName } from '../core/names';
@@ -136,6 +137,8 @@ export interface SentinelRedisAttributes {
   readonly clusterDomain?: string;
   /** @default false */
   readonly tlsEnabled?: boolean;
+  /** The Secret with the members' TLS certificate and `ca.crt`; required when tlsEnabled. @default undefined */
+  readonly tlsSecretName?: string;
   /** @default '<name>-auth' */
   readonly authSecretName?: string;
   /** @default 'password' */
@@ -154,7 +157,7 @@ function topologyNames(name: string) {
   };
 }
 
-function endpointOf(m: Pick<SentinelRedisModel, 'name' | 'namespace' | 'clusterDomain' | 'dataMembers' | 'sentinels' | 'masterName' | 'tls'>, auth: RedisAuthSecretRef): ISentinelRedis {
+function endpointOf(m: Pick<SentinelRedisModel, 'name' | 'namespace' | 'clusterDomain' | 'dataMembers' | 'sentinels' | 'masterName' | 'tls'>, auth: RedisAuthSecretRef, tlsSecretName: string | undefined): ISentinelRedis {
   const names = topologyNames(m.name);
   const model = { ...m, ...names };
   return {
@@ -164,6 +167,7 @@ function endpointOf(m: Pick<SentinelRedisModel, 'name' | 'namespace' | 'clusterD
     redisPort: REDIS_PORT,
     auth,
     tlsEnabled: m.tls,
+    tlsSecretName: m.tls ? tlsSecretName : undefined,
     accessTarget: {
       namespace: m.namespace,
       name: m.name,
@@ -193,6 +197,8 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
     v.check('namespace', attrs.namespace, (n) => isDnsLabel(n), 'a namespace name');
     v.integer('dataMembers', attrs.dataMembers, 1, 9);
     v.integer('sentinels', attrs.sentinels, 0, 9);
+    v.check('tlsSecretName', attrs.tlsSecretName, isDnsSubdomain, 'a Secret name');
+    if (attrs.tlsEnabled === true && attrs.tlsSecretName === undefined) v.fail('tlsSecretName', undefined, 'a Secret name when tlsEnabled is true');
     v.throwIfInvalid();
     return endpointOf({
       name: attrs.name,
@@ -202,7 +208,7 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
       sentinels: attrs.sentinels ?? 3,
       masterName: attrs.masterName ?? 'mymaster',
       tls: attrs.tlsEnabled ?? false,
-    }, { secretName: attrs.authSecretName ?? topologyNames(attrs.name).authSecret, passwordKey: attrs.passwordKey ?? 'password' });
+    }, { secretName: attrs.authSecretName ?? topologyNames(attrs.name).authSecret, passwordKey: attrs.passwordKey ?? 'password' }, attrs.tlsSecretName);
   }
 
   public readonly name: string;
@@ -211,6 +217,7 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
   public readonly redisPort = REDIS_PORT;
   public readonly auth: RedisAuthSecretRef;
   public readonly tlsEnabled: boolean;
+  public readonly tlsSecretName?: string;
   public readonly accessTarget: AccessTarget;
   public readonly masterName: string;
   public readonly sentinelServiceHost: string;
@@ -285,7 +292,7 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
     let authSecretName: string;
     let password: string | undefined;
     if (auth.source === 'generated') {
-      ensureRandomProvider(this);
+      ensureProvider(this, 'random', (stack) => new RandomProvider(stack, 'random'));
       const main = new Password(this, 'Password', { length: auth.length, special: false });
       password = main.result;
       const data: Record<string, string> = { [auth.passwordKey]: main.result };
@@ -494,7 +501,8 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
     }
 
     // --- interface attributes, access, connection contract ---------------------------------
-    const endpoint = endpointOf(m, this.auth);
+    const endpoint = endpointOf(m, this.auth, props.tlsSecretName);
+    this.tlsSecretName = endpoint.tlsSecretName;
     this.namespace = m.namespace;
     this.dataMemberHosts = endpoint.dataMemberHosts;
     this.tlsEnabled = m.tls;
@@ -598,12 +606,4 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
     }
     v.throwIfInvalid();
   }
-}
-
-/** Adds the hashicorp/random provider to the stack unless the stack already has one. */
-function ensureRandomProvider(scope: Construct): void {
-  const stack = TerraformStack.of(scope);
-  const existing = stack.node.findAll().some((c) => (c as unknown as { terraformResourceType?: string }).terraformResourceType === 'random'
-    && (c as unknown as { terraformProviderSource?: string }).terraformProviderSource !== undefined);
-  if (!existing) new RandomProvider(stack, 'random');
 }

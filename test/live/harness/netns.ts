@@ -8,20 +8,23 @@
  *
  * Cluster DNS is emulated with /etc/netns/<ns>/hosts, which `ip netns exec` bind-mounts over
  * /etc/hosts for each process it starts. Running processes keep that inode, so the files are only
- * ever rewritten in place (same inode), never replaced.
+ * ever rewritten in place (same inode), never replaced. For programs that query DNS themselves
+ * (HAProxy's run-time resolvers), a DNS server (bin/dns.js) on the bridge's address <subnet>.1
+ * in the hub namespace answers from the same hosts file; every pod's resolv.conf points at it.
  */
-import { execFileSync } from 'child_process';
+import { execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { run, runOk } from './proc';
+import { killGroup, run, runOk, track } from './proc';
 
 const NETNS_ETC = '/etc/netns';
 const NETNS_RUN = '/run/netns';
 /** Lowest host number given to a pod; addresses are never reused within one network. */
 const FIRST_HOST = 10;
 const LAST_HOST = 254;
-/** Keeps glibc from ever sending a DNS query out of a pod: loopback, where nothing listens. */
-const RESOLV_CONF = 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n';
+/** Host number of the bridge address in the hub namespace, where the emulated cluster DNS listens. */
+const DNS_HOST = 1;
+const DNS_JS = path.join(__dirname, 'bin', 'dns.js');
 
 /** A pod of a PodNetwork. Live view: `address` follows readdress(). */
 export interface PodHost {
@@ -91,6 +94,8 @@ export class PodNetwork {
       await net.addNamespace(net.hubNs);
       await runOk('ip', ['-n', net.hubNs, 'link', 'add', 'br0', 'type', 'bridge']);
       await runOk('ip', ['-n', net.hubNs, 'link', 'set', 'br0', 'up']);
+      await runOk('ip', ['-n', net.hubNs, 'addr', 'add', `${net.dnsAddress}/24`, 'dev', 'br0']);
+      await net.startDns();
     } catch (e) {
       await net.destroy();
       throw e;
@@ -106,9 +111,49 @@ export class PodNetwork {
   private readonly namespaces: string[] = [];
   private nextHost = FIRST_HOST;
 
+  /** Where the emulated cluster DNS answers (the bridge, in the hub namespace). */
+  public readonly dnsAddress: string;
+  private dnsPid: number | undefined;
+
   private constructor(public readonly prefix: string, private readonly id: string, private readonly net24: string) {
     this.hubNs = `${prefix}-hub`;
     this.subnet = `${net24}.0/24`;
+    this.dnsAddress = `${net24}.${DNS_HOST}`;
+  }
+
+  private get resolvConf(): string {
+    return `nameserver ${this.dnsAddress}\noptions timeout:1 attempts:2\n`;
+  }
+
+  /** Starts bin/dns.js in the hub namespace and waits (at most 5 s) until it listens. */
+  private async startDns(): Promise<void> {
+    const hostsFile = path.join(NETNS_ETC, this.hubNs, 'hosts');
+    const child = spawn('ip', ['netns', 'exec', this.hubNs, process.execPath, DNS_JS, this.dnsAddress, hostsFile], {
+      detached: true,
+      stdio: ['pipe', 'pipe', 'pipe'],
+      env: { PATH: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin' },
+    });
+    if (child.pid === undefined) throw new Error('could not spawn the DNS server');
+    this.dnsPid = child.pid;
+    track(child.pid, `dns in ${this.hubNs}`);
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`DNS server in ${this.hubNs} not ready after 5 s: ${stderr}`)), 5000);
+      child.stdout!.once('data', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        reject(new Error(`DNS server in ${this.hubNs} exited (${code}): ${stderr}`));
+      });
+    });
+    child.stdout!.resume();
+    child.unref();
+    (child.stdin as unknown as { unref?: () => void }).unref?.();
+    (child.stdout as unknown as { unref?: () => void }).unref?.();
+    (child.stderr as unknown as { unref?: () => void }).unref?.();
   }
 
   /** Adds a pod namespace with eth0 on the bridge, and publishes dnsNames -> its address. */
@@ -189,6 +234,10 @@ export class PodNetwork {
   public async destroy(): Promise<void> {
     live.delete(this);
     const errors: string[] = [];
+    if (this.dnsPid !== undefined) {
+      await killGroup(this.dnsPid).catch((e: Error) => errors.push(e.message));
+      this.dnsPid = undefined;
+    }
     for (const ns of [...this.namespaces].reverse()) {
       const pids = await run('ip', ['netns', 'pids', ns]);
       for (const pid of pids.stdout.split(/\s+/).filter(Boolean)) killQuietly(Number(pid));
@@ -235,7 +284,7 @@ export class PodNetwork {
     const dir = path.join(NETNS_ETC, ns);
     fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
     writeInPlace(path.join(dir, 'hosts'), this.hosts());
-    writeInPlace(path.join(dir, 'resolv.conf'), RESOLV_CONF);
+    writeInPlace(path.join(dir, 'resolv.conf'), this.resolvConf);
   }
 
   private hostsLines(): string[] {

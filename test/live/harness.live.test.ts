@@ -4,7 +4,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { redisCli, resolveIn, waitFor } from './harness/client';
+import { execIn, redisCli, resolveIn, waitFor } from './harness/client';
 import { cleanupAll, PodNetwork } from './harness/netns';
 import { ContainerSpec, EmulatedContainer, killAll, logsSummary, makeVolumeDir } from './harness/pod';
 import { startWriter, WriterSummary } from './harness/writer';
@@ -234,4 +234,14 @@ test('cut partitions a pod and heal restores it', () =>
     expect(during.stdout.trim()).not.toBe('PONG');
     await net.heal('a');
     await waitForPong(`PONG from ${A} after heal`);
+  }));
+
+test('cluster DNS: a DNS query from a pod answers from the hosts map, follows a readdress, NXDOMAIN otherwise', () =>
+  withLogs(async () => {
+    const query = (name: string) => execIn(clientNs, [process.execPath, '-e',
+      `require('dns').promises.resolve4(${JSON.stringify(name)}).then((a) => console.log(a.join(',')), (e) => console.log(e.code))`]);
+    expect((await query(B)).stdout.trim()).toBe(net.addressOf('b'));
+    const moved = await net.readdress('b');
+    expect((await query(B)).stdout.trim()).toBe(moved);
+    expect((await query('nope.test.svc.cluster.local')).stdout.trim()).toBe('ENOTFOUND');
   }));

@@ -40,4 +40,18 @@ describe('examples', () => {
     expect(deny.spec.policy_types).toEqual(['Ingress', 'Egress']);
     expect(deny.spec.ingress).toBeUndefined();
   });
+  test('sentinel stack: SentinelRedis StatefulSets, Services, PDBs, ConfigMaps, Secret and policies; two TLS portals', () => {
+    const plan = JSON.parse(first.stacks.sentinel);
+    const names = (type: string) => Object.values<any>(plan.resource[type] ?? {}).map((r) => r.metadata.name).sort();
+    expect(names('kubernetes_stateful_set_v1')).toEqual(['sessions', 'sessions-sentinel']);
+    expect(names('kubernetes_service_v1')).toEqual(['sessions-headless', 'sessions-portal', 'sessions-sentinel', 'sessions-sentinel-headless']);
+    expect(names('kubernetes_pod_disruption_budget_v1')).toEqual(['sessions-data', 'sessions-portal', 'sessions-sentinel']);
+    expect(names('kubernetes_secret_v1')).toEqual(expect.arrayContaining(['sessions-auth', 'sessions-portal-tls']));
+    expect(names('kubernetes_config_map_v1')).toEqual(expect.arrayContaining(['sessions-config', 'sessions-scripts', 'sessions-portal-config', 'sessions-portal-connection']));
+    expect(names('kubernetes_network_policy_v1')).toEqual(expect.arrayContaining(['sessions-default-deny', 'sessions-portal-default-deny']));
+    const portal = Object.values<any>(plan.resource.kubernetes_deployment_v1).find((d) => d.metadata.name === 'sessions-portal');
+    expect(portal.spec.replicas).toBe('2');
+    expect(Object.keys(plan.resource)).toEqual(expect.arrayContaining(['tls_private_key', 'tls_self_signed_cert', 'tls_locally_signed_cert']));
+    expect(plan.output.redis_sessions_portal_ca_pem).toBeDefined();
+  });
 });

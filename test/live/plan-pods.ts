@@ -42,6 +42,18 @@ export function emptyDir(uid: number, gid: number): string {
   return makeVolumeDir({ uid, gid }, 'emptydir');
 }
 
+/** A volume's `items`: only the listed keys, each at its path (all keys when there are none). */
+function project(data: Record<string, string>, items?: Array<{ key: string; path: string }>): Record<string, string> {
+  if (!items || items.length === 0) return data;
+  const out: Record<string, string> = {};
+  for (const item of items) {
+    if (data[item.key] === undefined) throw new Error(`volume item ${item.key} is not in its source`);
+    if (item.path.includes('/')) throw new Error(`volume item path ${item.path}: nested paths are not emulated`);
+    out[item.path] = data[item.key];
+  }
+  return out;
+}
+
 const REF = /^\$\{(kubernetes_[a-z_0-9]+)\.([A-Za-z0-9_-]+)\.metadata\[0\]\.name\}$/;
 
 export class Plan {
@@ -59,12 +71,33 @@ export class Plan {
     return sts;
   }
 
+  /** The Deployment whose metadata.name is `name`. */
+  public deployment(name: string): any {
+    const d = Object.values<any>(this.json.resource.kubernetes_deployment_v1 ?? {}).find((s) => s.metadata.name === name);
+    if (!d) throw new Error(`no Deployment ${name} in the plan`);
+    return d;
+  }
+
+  /** The resource of `type` whose metadata.name is `name`. */
+  public named(type: string, name: string): any {
+    const r = Object.values<any>(this.json.resource[type] ?? {}).find((s) => s.metadata?.name === name);
+    if (!r) throw new Error(`no ${type} ${name} in the plan`);
+    return r;
+  }
+
+  /** The first resource of `type` (for singletons such as the portal's tls_cert_request). */
+  public first(type: string): any {
+    const r = Object.values<any>(this.json.resource[type] ?? {})[0];
+    if (!r) throw new Error(`no ${type} in the plan`);
+    return r;
+  }
+
   /**
    * The containers of pod `podName` of StatefulSet `stsName`. `secretValues` replaces Terraform
    * references inside Secret data (e.g. the random_password result) by key.
    */
   public podContainers(stsName: string, podName: string, opts: { namespace: string; claims: ClaimStore; secretValues: Record<string, string>; externalSecrets?: Record<string, Record<string, string>> }): PlanContainer[] {
-    const sts = this.statefulSet(stsName);
+    const sts = Object.values<any>(this.json.resource.kubernetes_stateful_set_v1 ?? {}).find((s) => s.metadata.name === stsName) ?? this.deployment(stsName);
     const pod = sts.spec.template.spec;
     const podSc = pod.security_context ?? {};
     const volumes = new Map<string, any>((pod.volume ?? []).map((v: any) => [v.name, v]));
@@ -94,9 +127,9 @@ export class Plan {
           if (v.config_map) {
             const cm = this.resolveRef(v.config_map.name) ?? Object.values<any>(this.json.resource.kubernetes_config_map_v1).find((x) => x.metadata.name === v.config_map.name);
             if (!cm) throw new Error(`ConfigMap ${v.config_map.name} is not in the plan`);
-            volume = { kind: 'files', files: { ...cm.data }, mode: parseInt(v.config_map.default_mode ?? '0644', 8) };
+            volume = { kind: 'files', files: project({ ...cm.data }, v.config_map.items), mode: parseInt(v.config_map.default_mode ?? '0644', 8) };
           } else if (v.secret) {
-            volume = { kind: 'files', files: this.secretData(v.secret.secret_name, opts), mode: parseInt(v.secret.default_mode ?? '0644', 8) };
+            volume = { kind: 'files', files: project(this.secretData(v.secret.secret_name, opts), v.secret.items), mode: parseInt(v.secret.default_mode ?? '0644', 8) };
           } else if (v.empty_dir) {
             volume = { kind: 'dir', hostDir: emptyDir(uid, fsGroup ?? gid) };
           } else {

@@ -9,6 +9,7 @@ import { PodNetwork } from './harness/netns';
 import { EmulatedContainer } from './harness/pod';
 import { redisCli, waitFor, ExecResult } from './harness/client';
 import { startWriter, Writer, WriterConfig } from './harness/writer';
+import { Construct } from 'constructs';
 import { synth } from '../helpers';
 import { DataStorage, EncryptedStorageClass, SentinelRedis, SentinelRedisProps } from '../../lib';
 
@@ -21,6 +22,8 @@ export interface LiveSentinelOptions {
   readonly props?: Partial<SentinelRedisProps>;
   /** Subnet index for the pod network (distinct per concurrently running file). */
   readonly subnetIndex?: number;
+  /** Adds more constructs (e.g. a portal) to the same stack, so they are in the same plan. */
+  readonly extend?: (stack: Construct, topology: SentinelRedis) => void;
 }
 
 export const LIVE_NAMESPACE = 'live';
@@ -39,6 +42,7 @@ export class LiveSentinelRedis {
         storage: DataStorage.encrypted(storageClass, '1Gi'),
         ...opts.props,
       });
+      opts.extend?.(stack, topology);
     });
     const live = new LiveSentinelRedis(new Plan(synthed.json), topology as SentinelRedis, opts, await PodNetwork.create(opts.prefix, opts.subnetIndex));
     await live.createPods();
@@ -50,12 +54,15 @@ export class LiveSentinelRedis {
   public readonly dataCount: number;
   public readonly sentinelCount: number;
   public readonly redisPort = 6379;
+  /** The test's stand-in for the generated password. */
+  public readonly password: string;
   public readonly sentinelPort = 26379;
   private readonly claims = new ClaimStore();
   private readonly containers = new Map<string, EmulatedContainer>();
 
   private constructor(public readonly plan: Plan, public readonly topology: SentinelRedis, private readonly opts: LiveSentinelOptions, public readonly net: PodNetwork) {
     this.clientNs = '';
+    this.password = opts.password;
     this.masterName = topology.masterName;
     this.dataCount = Number(plan.statefulSet(this.dataSts).spec.replicas);
     this.sentinelCount = Number(plan.statefulSet(this.sentinelSts).spec.replicas);

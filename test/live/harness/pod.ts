@@ -53,7 +53,8 @@ export interface ExitInfo {
   signal: NodeJS.Signals | null;
 }
 
-const BASE_ENV = ['PATH=/usr/local/bin:/usr/bin:/bin', 'HOME=/tmp'];
+// Docker's default PATH (images such as haproxy keep their binary in an sbin directory).
+const BASE_ENV = ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'HOME=/tmp'];
 
 let tempRoot: string | undefined;
 const containers = new Set<EmulatedContainer>();

@@ -1,0 +1,134 @@
+/** Mount paths inside a portal pod. */
+export const PORTAL_PATHS = {
+  config: '/etc/redis-topologies/config',
+  auth: '/etc/redis-topologies/auth',
+  tls: '/etc/redis-topologies/tls',
+  backendTls: '/etc/redis-topologies/backend-tls',
+  run: '/run/redis-topologies',
+  tmp: '/tmp',
+} as const;
+
+/** Everything haproxy.cfg and the entrypoint are rendered from. */
+export interface PortalModel {
+  readonly name: string;
+  readonly namespace: string;
+  /** Client-facing TLS port. */
+  readonly port: number;
+  readonly metricsPort: number;
+  readonly statsPage: boolean;
+  /** HAProxy's name for the lowest TLS version accepted ('TLSv1.2' or 'TLSv1.3'). */
+  readonly minTlsVersion: string;
+  readonly backends: ReadonlyArray<{ name: string; host: string; port: number }>;
+  readonly backendTls: boolean;
+  readonly passwordKey: string;
+  readonly check: { intervalMs: number; fall: number; rise: number; timeoutMs: number };
+  readonly threads: number;
+  readonly maxConnections: number;
+  readonly clientTimeoutSeconds: number;
+  readonly bufferSize: number;
+}
+
+/** TLS 1.2 suites: ECDHE with AEAD only (Mozilla "intermediate"). */
+export const TLS12_CIPHERS = [
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
+export const TLS13_CIPHERSUITES = 'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256';
+
+/**
+ * haproxy.cfg. Only the data member that answers `role:master` is in rotation: each check
+ * authenticates (the AUTH command comes from the environment the entrypoint builds from the
+ * Secret, never from this ConfigMap), pings, and sends INFO replication together with QUIT so a
+ * replica's check fails at once instead of at the check timeout. A member marked down has its
+ * client sessions shut, so clients stuck on a demoted primary reconnect to the new one. Member
+ * names are re-resolved at run time, so a pod that comes back at a new address is followed.
+ */
+export function renderHaproxyCfg(m: PortalModel): string {
+  const lines: string[] = [
+    `# haproxy.cfg for ${m.namespace}/${m.name}, rendered by redis-topologies`,
+    'global',
+    '    log stdout format raw local0 notice',
+    `    nbthread ${m.threads}`,
+    `    maxconn ${m.maxConnections}`,
+    `    tune.bufsize ${m.bufferSize}`,
+    `    ssl-default-bind-options ssl-min-ver ${m.minTlsVersion} no-tls-tickets`,
+    `    ssl-default-bind-ciphers ${TLS12_CIPHERS}`,
+    `    ssl-default-bind-ciphersuites ${TLS13_CIPHERSUITES}`,
+    '    ssl-default-server-options ssl-min-ver TLSv1.2',
+    '',
+    '# cluster DNS from the pod\'s resolv.conf; a member that moves to a new address is followed',
+    'resolvers cluster',
+    '    parse-resolv-conf',
+    '    resolve_retries 3',
+    '    timeout resolve 1s',
+    '    timeout retry 1s',
+    '    hold valid 5s',
+    '    hold other 30s',
+    '    hold refused 30s',
+    '    hold nx 30s',
+    '    hold timeout 30s',
+    '    hold obsolete 30s',
+    '',
+    'defaults',
+    '    mode tcp',
+    '    log global',
+    '    option dontlognull',
+    '    timeout connect 3s',
+    `    timeout client ${m.clientTimeoutSeconds}s`,
+    `    timeout server ${m.clientTimeoutSeconds}s`,
+    `    timeout check ${m.check.timeoutMs}ms`,
+    '',
+    'frontend redis',
+    `    bind :${m.port} ssl crt ${PORTAL_PATHS.run}/portal.pem ssl-min-ver ${m.minTlsVersion}`,
+    '    default_backend redis_primary',
+    '',
+    'backend redis_primary',
+    '    option tcp-check',
+    m.backendTls ? '    tcp-check connect ssl' : '    tcp-check connect',
+    '    tcp-check send-binary "${REDIS_AUTH_HEX}"',
+    '    tcp-check expect string +OK',
+    '    tcp-check send "PING\\r\\n"',
+    '    tcp-check expect string +PONG',
+    '    tcp-check send "INFO replication\\r\\nQUIT\\r\\n"',
+    '    tcp-check expect string role:master',
+    `    default-server check inter ${m.check.intervalMs}ms fall ${m.check.fall} rise ${m.check.rise} on-marked-down shutdown-sessions resolvers cluster resolve-prefer ipv4 init-addr libc,none`
+      + (m.backendTls ? ` ssl verify required ca-file ${PORTAL_PATHS.backendTls}/ca.crt` : ''),
+    ...m.backends.map((b) => `    server ${b.name} ${b.host}:${b.port}` + (m.backendTls ? ` verifyhost ${b.host}` : '')),
+    '',
+    'frontend metrics',
+    '    mode http',
+    `    bind :${m.metricsPort}`,
+    '    option dontlog-normal',
+    '    monitor-uri /healthz',
+    '    http-request use-service prometheus-exporter if { path /metrics }',
+  ];
+  if (m.statsPage) lines.push('    stats enable', '    stats uri /stats', '    stats refresh 10s');
+  else lines.push('    http-request deny if !{ path /metrics } !{ path /healthz }');
+  lines.push('');
+  return lines.join('\n');
+}
+
+/**
+ * The portal entrypoint: joins the certificate and key into the one PEM HAProxy loads, turns
+ * the password from the Secret into the AUTH command the health check sends (RESP, hex-encoded,
+ * so any byte in the password is safe), and runs HAProxy in the foreground.
+ */
+export function renderPortalEntrypoint(m: PortalModel): string {
+  return `#!/bin/sh
+# Portal entrypoint for ${m.namespace}/${m.name}, rendered by redis-topologies.
+set -eu
+umask 077
+cat ${PORTAL_PATHS.tls}/tls.crt ${PORTAL_PATHS.tls}/tls.key > ${PORTAL_PATHS.run}/portal.pem
+pw=$(cat ${PORTAL_PATHS.auth}/${m.passwordKey})
+len=$(printf '%s' "$pw" | wc -c | tr -d ' ')
+REDIS_AUTH_HEX=$(printf '*2\\r\\n$4\\r\\nAUTH\\r\\n$%s\\r\\n%s\\r\\n' "$len" "$pw" | od -An -v -tx1 | tr -d ' \\n')
+export REDIS_AUTH_HEX
+unset pw len
+exec haproxy -W -db -f ${PORTAL_PATHS.config}/haproxy.cfg
+`;
+}

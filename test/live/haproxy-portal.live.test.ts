@@ -1,0 +1,230 @@
+/**
+ * HaproxyPortal, live: two portal pods run the plan's haproxy.cfg and entrypoint with Debian's
+ * haproxy, in front of a live SentinelRedis from the same plan, each pod in its own network
+ * namespace. Certificates come from openssl with the SANs of the plan's certificate request.
+ */
+import { execIn, waitFor } from './harness/client';
+import { cleanupAll, PodNetwork } from './harness/netns';
+import { EmulatedContainer, killAll, logsSummary } from './harness/pod';
+import { sleep } from './harness/proc';
+import { LiveSentinelRedis } from './sentinel-topology';
+import { LivePortals } from './portal-topology';
+import { HaproxyPortal } from '../../lib';
+
+jest.setTimeout(180_000);
+
+const unavailable = PodNetwork.unavailableReason();
+const skip = unavailable !== undefined && process.env.LIVE_ALLOW_SKIP === '1';
+const PASSWORD = 'live-portal-pw-9Zk';
+
+let t: LiveSentinelRedis;
+let p: LivePortals;
+let primary = 0;
+const [A, B] = ['cache-portal-a', 'cache-portal-b'];
+const server = (i: number) => `cache-${i}`;
+
+async function withLogs(body: () => Promise<void>): Promise<void> {
+  if (skip) {
+    console.log(`HaproxyPortal live test skipped (LIVE_ALLOW_SKIP=1): ${unavailable}`);
+    return;
+  }
+  try {
+    await body();
+  } catch (e) {
+    (e as Error).message += `\n\ncontainer logs:\n${logsSummary(40)}`;
+    throw e;
+  }
+}
+
+async function waitForRotation(expected: number, what: string, pods = [A, B]): Promise<void> {
+  await waitFor(async () => {
+    for (const pod of pods) if ((await p.serversUp(pod)).join() !== server(expected)) return false;
+    return true;
+  }, { timeoutMs: 30_000, intervalMs: 200, what });
+}
+
+beforeAll(async () => {
+  if (unavailable !== undefined) {
+    if (skip) return;
+    throw new Error(`live tests need network namespaces: ${unavailable}. Set LIVE_ALLOW_SKIP=1 to skip them.`);
+  }
+  console.log('HaproxyPortal live test: one Linux network namespace per pod, emulated cluster DNS for HAProxy\'s resolvers');
+  t = await LiveSentinelRedis.boot({
+    prefix: 'rtp',
+    password: PASSWORD,
+    subnetIndex: 12,
+    extend: (stack, redis) => new HaproxyPortal(stack, 'Portal', { backend: redis }),
+  });
+  p = await LivePortals.create(t, 'cache-portal');
+  await t.startAll();
+  primary = await t.waitForHealthy('the SentinelRedis behind the portals', 60_000);
+  await p.startAll();
+  await waitForRotation(primary, 'both portals routing to the primary only');
+});
+
+afterAll(async () => {
+  const errors: string[] = [];
+  if (p) await p.destroy().catch((e: Error) => errors.push(e.message));
+  if (t) await t.destroy().catch((e: Error) => errors.push(e.message));
+  await killAll().catch((e: Error) => errors.push(e.message));
+  await cleanupAll().catch((e: Error) => errors.push(e.message));
+  if (errors.length > 0) throw new Error(`cleanup: ${errors.join('\n')}`);
+});
+
+test('the portal pods run as the plan says: uid 99, the entrypoint, no password in the ConfigMap', () =>
+  withLogs(async () => {
+    const spec = p.containerSpec(A);
+    expect(spec.command).toEqual(['sh', '/etc/redis-topologies/config/portal-entrypoint.sh']);
+    expect(spec.runAsUser).toBe(99);
+    const config = spec.volumeMounts.find((m) => m.mountPath === '/etc/redis-topologies/config')!.volume;
+    expect(config.kind === 'files' && Object.values(config.files).join('\n')).not.toContain(PASSWORD);
+  }));
+
+test('writes through either portal land on the primary; replicas are never in rotation', () =>
+  withLogs(async () => {
+    const wa = p.writer(A, { keyPrefix: 'via-a', maxWrites: 200, maxSeconds: 30, intervalMs: 2 });
+    const wb = p.writer(B, { keyPrefix: 'via-b', maxWrites: 200, maxSeconds: 30, intervalMs: 2 });
+    const [sa, sb] = await Promise.all([wa.done, wb.done]);
+    expect([sa.acked.length, sb.acked.length]).toEqual([200, 200]);
+    expect(await t.missingKeys(primary, 'via-a', sa.acked)).toEqual([]);
+    expect(await t.missingKeys(primary, 'via-b', sb.acked)).toEqual([]);
+    for (const pod of [A, B]) {
+      expect(await p.serversUp(pod)).toEqual([server(primary)]);
+      expect(await p.serverSessions(pod, server(1 - primary))).toBe(0);
+      expect(await p.serverSessions(pod, server(primary))).toBeGreaterThan(0);
+    }
+    // The portal passes Redis auth through: without the password, NOAUTH.
+    const noAuth = await execIn(t.clientNs, ['redis-cli', '--no-auth-warning', '--tls', '--cacert', p.certs.caFile, '--sni', p.serviceHost,
+      '-h', p.podHost(A), '-p', String(p.port), 'GET', 'via-a:1']);
+    expect(noAuth.stdout + noAuth.stderr).toMatch(/NOAUTH/);
+  }));
+
+let killedPrimary = -1;
+const sessionsOfKilled = new Map<string, number>();
+
+test('kill -9 of the primary: writes through the portal succeed again within 10 s; no acknowledged write lost', () =>
+  withLogs(async () => {
+    const w = p.writer(A, { keyPrefix: 'failover', maxWrites: 20_000, maxSeconds: 60, intervalMs: 5, retryMs: 50 });
+    let killedAt = 0;
+    try {
+      await w.waitForAcks(50);
+      killedAt = Date.now();
+      await t.kill('data', primary);
+      killedPrimary = primary;
+      await waitFor(async () => w.ackEvents().some((a) => a.t > killedAt + 100), { timeoutMs: 10_000, intervalMs: 50, what: 'a write through the portal within 10 s of the kill' });
+      await w.waitForAcks(w.acked().length + 20);
+    } finally {
+      const summary = await w.stop();
+      const first = w.ackEvents().find((a) => a.t > killedAt + 100);
+      console.log(`failover through the portal: first write ${first ? first.t - killedAt : NaN} ms after kill -9 of the primary`);
+      primary = 1 - killedPrimary;
+      expect(await t.missingKeys(primary, 'failover', summary.acked)).toEqual([]);
+    }
+    await waitForRotation(primary, 'both portals routing to the new primary');
+  }));
+
+test('the restarted old primary receives no client connection through the portal', () =>
+  withLogs(async () => {
+    const wa = p.writer(A, { keyPrefix: 'after-a', maxWrites: 100_000, maxSeconds: 60, intervalMs: 5, retryMs: 50 });
+    const wb = p.writer(B, { keyPrefix: 'after-b', maxWrites: 100_000, maxSeconds: 60, intervalMs: 5, retryMs: 50 });
+    try {
+      await wa.waitForAcks(20);
+      await wb.waitForAcks(20);
+      // The baseline: connections the portals made to the dead member before this restart.
+      for (const pod of [A, B]) sessionsOfKilled.set(pod, await p.serverSessions(pod, server(killedPrimary)));
+      await t.start('data', killedPrimary, true);
+      await t.waitForHealthy('the old primary back as a replica', 60_000);
+      await sleep(2000);
+    } finally {
+      const [sa, sb] = [await wa.stop(), await wb.stop()];
+      expect(sa.acked.length + sb.acked.length).toBeGreaterThan(100);
+      expect(await t.missingKeys(primary, 'after-a', sa.acked)).toEqual([]);
+      expect(await t.missingKeys(primary, 'after-b', sb.acked)).toEqual([]);
+    }
+    for (const pod of [A, B]) {
+      expect({ pod, sessions: await p.serverSessions(pod, server(killedPrimary)) }).toEqual({ pod, sessions: sessionsOfKilled.get(pod) });
+      expect(await p.serversUp(pod)).toEqual([server(primary)]);
+    }
+  }));
+
+test('a primary that crashes and restarts at once never comes back into rotation', () =>
+  withLogs(async () => {
+    const old = primary;
+    const upDown = async (pod: string) => (await p.metrics(pod)).get(`haproxy_server_check_up_down_total{proxy="redis_primary",server="${server(old)}"}`) ?? NaN;
+    const before = new Map<string, number>();
+    for (const pod of [A, B]) before.set(pod, await upDown(pod));
+    const w = p.writer(B, { keyPrefix: 'fast', maxWrites: 50_000, maxSeconds: 60, intervalMs: 5, retryMs: 50 });
+    try {
+      await w.waitForAcks(20);
+      await t.kill('data', old);
+      await t.start('data', old, true); // back at once: it waits for the failover instead of serving
+      primary = await t.waitForHealthy('a failover, the restarted member a replica', 60_000);
+      expect(primary).not.toBe(old);
+      await waitForRotation(primary, 'both portals on the new primary');
+      await w.waitForAcks(w.acked().length + 20);
+    } finally {
+      const s = await w.stop();
+      expect(await t.missingKeys(primary, 'fast', s.acked)).toEqual([]);
+    }
+    // One transition (UP -> DOWN) and no more: it was never UP again, so no client reached it.
+    for (const pod of [A, B]) expect({ pod, transitions: (await upDown(pod)) - before.get(pod)! }).toEqual({ pod, transitions: 1 });
+  }));
+
+test('TLS 1.1 is refused and 1.2 and 1.3 accepted, against a control frontend that does accept 1.1', () =>
+  withLogs(async () => {
+    // The control: same certificate, ssl-min-ver TLSv1.0 at OpenSSL security level 0.
+    const pem = `${p.certs.cert}${p.certs.key}`;
+    const cfg = [
+      'global', '    log stdout format raw local0 notice',
+      'defaults', '    mode tcp', '    timeout connect 3s', '    timeout client 30s', '    timeout server 30s',
+      'frontend control', '    bind :6390 ssl crt /etc/control/control.pem ssl-min-ver TLSv1.0 ciphers DEFAULT:@SECLEVEL=0',
+      '    default_backend b', 'backend b', `    server s ${t.dataHost(primary)}:6379`, '',
+    ].join('\n');
+    await t.net.addPod('control', ['control.live.test']);
+    const control = new EmulatedContainer(t.net.nsOf('control'), {
+      name: 'control-haproxy', command: ['haproxy', '-db', '-f', '/etc/control/haproxy.cfg'], runAsUser: 99, runAsGroup: 99, fsGroup: 99,
+      volumeMounts: [{ mountPath: '/etc/control', volume: { kind: 'files', files: { 'haproxy.cfg': cfg, 'control.pem': pem }, mode: 0o440 } }],
+    });
+    await control.start();
+    const hello = (host: string, port: number, ...flags: string[]) => execIn(t.clientNs,
+      ['openssl', 's_client', '-connect', `${host}:${port}`, '-servername', p.serviceHost, '-CAfile', p.certs.caFile, ...flags], { timeoutMs: 5000 });
+    // "New, TLSv1.3, Cipher is ..." once a handshake completed; "New, (NONE), ..." when refused.
+    // A completed handshake names its cipher ("Cipher is (NONE)" when refused); TLS 1.3 sessions
+    // show the version on the "New, TLSv1.3" line, earlier ones on the session's Protocol line.
+    const protocol = (r: { stdout: string }) => (/Cipher is \(NONE\)/.test(r.stdout) ? undefined
+      : /^New, (TLSv1\.3), Cipher is/m.exec(r.stdout)?.[1] ?? /^\s*Protocol\s*:\s*(\S+)/m.exec(r.stdout)?.[1]);
+    const tls11 = ['-tls1_1', '-cipher', 'DEFAULT:@SECLEVEL=0'];
+    await waitFor(async () => (await hello('control.live.test', 6390, ...tls11)).code === 0, { timeoutMs: 10_000, what: 'the control frontend' });
+    const controlHello = await hello('control.live.test', 6390, ...tls11);
+    expect(protocol(controlHello)).toBe('TLSv1.1');
+    for (const pod of [A, B]) {
+      const refused = await hello(p.podHost(pod), p.port, ...tls11);
+      expect(refused.code).not.toBe(0);
+      // No session: the server answered the 1.1 ClientHello with a protocol_version alert.
+      expect(refused.stdout).toMatch(/Cipher is \(NONE\)/);
+      expect(refused.stderr).toMatch(/alert protocol version|unsupported protocol/i);
+      const v12 = await hello(p.podHost(pod), p.port, '-tls1_2', '-verify_return_error', '-verify_hostname', p.serviceHost);
+      expect({ code: v12.code, protocol: protocol(v12) }).toEqual({ code: 0, protocol: 'TLSv1.2' });
+      const v13 = await hello(p.podHost(pod), p.port, '-tls1_3', '-verify_return_error', '-verify_hostname', p.serviceHost);
+      expect({ code: v13.code, protocol: protocol(v13) }).toEqual({ code: 0, protocol: 'TLSv1.3' });
+    }
+    await control.kill('SIGKILL');
+  }));
+
+test('one portal killed: the other keeps serving', () =>
+  withLogs(async () => {
+    const wb = p.writer(B, { keyPrefix: 'survivor', maxWrites: 100_000, maxSeconds: 30, intervalMs: 5 });
+    try {
+      await wb.waitForAcks(50);
+      const killedAt = Date.now();
+      await p.container(A)!.kill('SIGKILL');
+      await wb.waitForAcks(wb.acked().length + 200);
+      expect(wb.errors().filter((e) => e.t >= killedAt)).toEqual([]);
+      const viaA = await p.cli(A, ['PING'], 2000);
+      expect(viaA.stdout.trim()).not.toBe('PONG');
+      expect((await p.cli(B, ['PING'])).stdout.trim()).toBe('PONG');
+    } finally {
+      const s = await wb.stop();
+      expect(await t.missingKeys(primary, 'survivor', s.acked)).toEqual([]);
+    }
+  }));

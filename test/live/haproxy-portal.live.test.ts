@@ -53,7 +53,12 @@ beforeAll(async () => {
     prefix: 'rtp',
     password: PASSWORD,
     subnetIndex: 12,
-    extend: (stack, redis) => new HaproxyPortal(stack, 'Portal', { backend: redis }),
+    extend: (stack, redis) => {
+      new HaproxyPortal(stack, 'Portal', { backend: redis });
+      // Slow checks widen HAProxy's start-up window (every server UP until its first check, which
+      // comes at a random point of the first interval), so the start-up test can see a misroute.
+      new HaproxyPortal(stack, 'SlowCheckPortal', { backend: redis, name: 'slowcheck', healthCheck: { intervalMs: 5000 } });
+    },
   });
   p = await LivePortals.create(t, 'cache-portal');
   await t.startAll();
@@ -209,6 +214,26 @@ test('TLS 1.1 is refused and 1.2 and 1.3 accepted, against a control frontend th
       expect({ code: v13.code, protocol: protocol(v13) }).toEqual({ code: 0, protocol: 'TLSv1.3' });
     }
     await control.kill('SIGKILL');
+  }));
+
+test('a portal that is starting never routes a client to a replica (HAProxy counts every server UP until its first check)', () =>
+  withLogs(async () => {
+    const slow = await LivePortals.create(t, 'slowcheck', 1);
+    const pod = slow.pods[0];
+    // Writers hammering the portal's address before and while it starts: refused, never READONLY.
+    const writers = [0, 1, 2].map((i) => slow.writer(pod, { keyPrefix: `startup${i}`, maxWrites: 100_000, maxSeconds: 30, intervalMs: 2, retryMs: 5 }));
+    try {
+      await sleep(300);
+      await slow.start(pod);
+      for (const w of writers) await w.waitForAcks(100, 20_000);
+    } finally {
+      for (const w of writers) await w.stop();
+      await slow.destroy();
+    }
+    for (const [i, w] of writers.entries()) {
+      expect(w.errors().filter((e) => /READONLY/.test(e.msg))).toEqual([]);
+      expect(await t.missingKeys(primary, `startup${i}`, w.acked())).toEqual([]);
+    }
   }));
 
 test('one portal killed: the other keeps serving', () =>

@@ -9,7 +9,7 @@ import * as path from 'path';
 import { execFileSync } from 'child_process';
 import { ClaimStore, PlanContainer } from './plan-pods';
 import { EmulatedContainer, harnessRoot } from './harness/pod';
-import { execIn, ExecResult, redisCli } from './harness/client';
+import { execIn, ExecResult, redisCli, waitFor } from './harness/client';
 import { startWriter, Writer, WriterConfig } from './harness/writer';
 import { LIVE_NAMESPACE, LiveSentinelRedis } from './sentinel-topology';
 
@@ -61,7 +61,9 @@ export class LivePortals {
     const tlsPort = d.spec.template.spec.container[0].port.find((x: any) => x.name === 'redis-tls');
     this.port = Number(tlsPort.container_port);
     // The SANs the plan asks Terraform's tls provider for.
-    const dnsNames: string[] = t.plan.first('tls_cert_request').dns_names;
+    const request = Object.values<any>(t.plan.json.resource.tls_cert_request ?? {}).find((r) => r.dns_names[0] === deployment);
+    if (!request) throw new Error(`no certificate request for ${deployment} in the plan`);
+    const dnsNames: string[] = request.dns_names;
     this.serviceHost = dnsNames.find((n) => n.endsWith('.svc.cluster.local'))!;
     this.certs = makeCertificates([this.serviceHost, ...dnsNames.filter((n) => n !== this.serviceHost)]);
   }
@@ -93,8 +95,12 @@ export class LivePortals {
     return this.containers.get(pod);
   }
 
+  /** Starts every portal pod and waits until each answers PING through TLS (its readiness). */
   public async startAll(): Promise<void> {
     await Promise.all(this.pods.map((p) => this.start(p)));
+    for (const pod of this.pods) {
+      await waitFor(async () => (await this.cli(pod, ['PING'], 1500)).stdout.trim() === 'PONG', { timeoutMs: 30_000, intervalMs: 200, what: `portal ${pod} answering PING` });
+    }
   }
 
   /** redis-cli through portal `pod` with TLS, verifying the chain against the CA. */

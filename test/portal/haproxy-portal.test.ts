@@ -73,6 +73,8 @@ describe('HaproxyPortal', () => {
   test('haproxy.cfg: TLS 1.2 minimum with modern ciphers, only role:master in rotation, 500ms/2/1 checks', () => {
     const c = cfg(out);
     expect(c).toContain('bind :6380 ssl crt /run/redis-topologies/portal.pem ssl-min-ver TLSv1.2');
+    // No client while the number of members in rotation is not exactly one (start-up, split brain).
+    expect(c).toContain('tcp-request connection reject if !{ nbsrv(redis_primary) eq 1 }');
     expect(c).toContain('ssl-default-bind-options ssl-min-ver TLSv1.2 no-tls-tickets');
     expect(c).not.toMatch(/ciphers.*(RC4|3DES|CBC|MD5|NULL)/);
     const checks = c.split('\n').filter((l) => l.includes('tcp-check')).map((l) => l.trim());

@@ -300,3 +300,11 @@ export class AccessGrant extends Construct {
     });
   }
 }
+
+/** Who may connect to a topology: the client props every topology shares. */
+export interface ClientAccessProps {
+  /** Named clients admitted by the network policy, besides pods carrying the access label. @default none */
+  readonly clients?: AccessClient[];
+  /** The access label convention (`<prefix>/redis-<name>-access: allow`); false turns it off. @default on, prefix 'redis-topologies.io' */
+  readonly accessLabel?: AccessLabelOptions | false;
+}

@@ -64,3 +64,17 @@ export function execProbe(command: string[], timing: { periodSeconds: number; ti
 export function fieldEnv(name: string, fieldPath: string) {
   return { name, valueFrom: { fieldRef: { fieldPath } } };
 }
+
+/** Where a topology's pods run: the placement props every topology shares. */
+export interface WorkloadPlacementProps {
+  /** Spread over zones (topology.kubernetes.io/zone). @default Spread.PREFERRED */
+  readonly zoneSpread?: Spread;
+  /** Spread over nodes (pod anti-affinity). @default Spread.REQUIRED with high availability, Spread.PREFERRED in development */
+  readonly nodeSpread?: Spread;
+  /** Dedicated node pool labels. @default any node */
+  readonly nodeSelector?: Record<string, string>;
+  /** Taints to tolerate. @default none */
+  readonly tolerations?: Toleration[];
+  /** Cluster DNS domain. @default 'cluster.local' */
+  readonly clusterDomain?: string;
+}

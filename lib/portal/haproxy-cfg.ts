@@ -26,6 +26,8 @@ export interface PortalModel {
   readonly maxConnections: number;
   readonly clientTimeoutSeconds: number;
   readonly bufferSize: number;
+  /** How often the entrypoint looks for a renewed certificate. */
+  readonly certificateReloadSeconds: number;
 }
 
 /** TLS 1.2 suites: ECDHE with AEAD only (Mozilla "intermediate"). */
@@ -119,19 +121,41 @@ export function renderHaproxyCfg(m: PortalModel): string {
 /**
  * The portal entrypoint: joins the certificate and key into the one PEM HAProxy loads, turns
  * the password from the Secret into the AUTH command the health check sends (RESP, hex-encoded,
- * so any byte in the password is safe), and runs HAProxy in the foreground.
+ * so any byte in the password is safe), and runs HAProxy in master-worker mode. A background
+ * loop watches the mounted certificate: when the kubelet updates the Secret (a cert-manager
+ * renewal, a replaced Secret), it rebuilds the PEM and reloads HAProxy gracefully (SIGUSR2 to
+ * the master: a new worker takes new connections, open ones finish on the old worker).
  */
 export function renderPortalEntrypoint(m: PortalModel): string {
   return `#!/bin/sh
 # Portal entrypoint for ${m.namespace}/${m.name}, rendered by redis-topologies.
 set -eu
 umask 077
-cat ${PORTAL_PATHS.tls}/tls.crt ${PORTAL_PATHS.tls}/tls.key > ${PORTAL_PATHS.run}/portal.pem
+TLS=${PORTAL_PATHS.tls}
+PEM=${PORTAL_PATHS.run}/portal.pem
+cert_sum() { cat "$TLS/tls.crt" "$TLS/tls.key" | cksum; }
+build_pem() { cat "$TLS/tls.crt" "$TLS/tls.key" > "$PEM.tmp" && mv "$PEM.tmp" "$PEM"; }
+build_pem
 pw=$(cat ${PORTAL_PATHS.auth}/${m.passwordKey})
 len=$(printf '%s' "$pw" | wc -c | tr -d ' ')
 REDIS_AUTH_HEX=$(printf '*2\\r\\n$4\\r\\nAUTH\\r\\n$%s\\r\\n%s\\r\\n' "$len" "$pw" | od -An -v -tx1 | tr -d ' \\n')
 export REDIS_AUTH_HEX
 unset pw len
+
+# After exec, $$ is HAProxy's master process.
+main=$$
+(
+  last=$(cert_sum)
+  while sleep ${m.certificateReloadSeconds}; do
+    now=$(cert_sum) || continue
+    [ "$now" = "$last" ] && continue
+    sleep 2 # let the kubelet finish swapping the Secret's files
+    build_pem || continue
+    last=$(cert_sum)
+    echo "portal: certificate changed, reloading" >&2
+    kill -USR2 "$main" || exit 0
+  done
+) &
 exec haproxy -W -db -f ${PORTAL_PATHS.config}/haproxy.cfg
 `;
 }

@@ -3,13 +3,13 @@ import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
 import { PodDisruptionBudgetV1 } from '@cdktf/provider-kubernetes/lib/pod-disruption-budget-v1';
 import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
-import { AccessClient, AccessEgress, AccessGrant, AccessLabelOptions, AccessPolicy, AccessTarget, MetricsAccessOptions } from '../access/access-policy';
+import { AccessClient, AccessEgress, AccessGrant, AccessPolicy, AccessTarget, ClientAccessProps, MetricsAccessOptions } from '../access/access-policy';
 import { isPrivateCidr } from '../access/cidr';
 import { Annotations } from '../core/cdktf';
 import { checksumAnnotations } from '../core/checksum';
 import { selectorLabels, standardLabels } from '../core/labels';
 import { childName, isDnsLabel, isDnsSubdomain } from '../core/names';
-import { placement, Spread, Toleration } from '../core/pod-template';
+import { placement, Spread, WorkloadPlacementProps } from '../core/pod-template';
 import { AUTOMOUNT_SERVICE_ACCOUNT_TOKEN, HAPROXY_UID, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../core/pod-security';
 import { isQuantity } from '../core/quantity';
 import { PropsValidator } from '../core/validation';
@@ -24,7 +24,7 @@ export const PORTAL_PART_OF = 'redis-portal';
 export const PORTAL_DEFAULT_PORT = 6380;
 export const PORTAL_METRICS_PORT = 8404;
 
-export interface HaproxyPortalProps {
+export interface HaproxyPortalProps extends WorkloadPlacementProps, ClientAccessProps {
   /** The topology whose current primary the portal routes to (SentinelRedis, or any IRedisDataMembers). */
   readonly backend: IRedisDataMembers;
   /** Name of the portal's objects (the Service is reachable as `<name>.<namespace>`). @default '<backend name>-portal' */
@@ -53,6 +53,8 @@ export interface HaproxyPortalProps {
   readonly clientTimeoutSeconds?: number;
   /** HAProxy's tune.bufsize in bytes. @default 16384 */
   readonly bufferSize?: number;
+  /** How often each portal looks for a renewed certificate in its Secret and, if so, reloads gracefully. @default 30 */
+  readonly certificateReloadSeconds?: number;
   /** HAProxy's stats page on the metrics port. @default false */
   readonly statsPage?: boolean;
   /** @default 'haproxy:2.8.14' (the official image; runs as uid 99) */
@@ -63,20 +65,6 @@ export interface HaproxyPortalProps {
   readonly cpuRequest?: string;
   /** @default no CPU limit */
   readonly cpuLimit?: string;
-  /** @default Spread.PREFERRED */
-  readonly zoneSpread?: Spread;
-  /** @default Spread.REQUIRED with high availability, else PREFERRED */
-  readonly nodeSpread?: Spread;
-  /** @default any node */
-  readonly nodeSelector?: Record<string, string>;
-  /** @default none */
-  readonly tolerations?: Toleration[];
-  /** @default 'cluster.local' */
-  readonly clusterDomain?: string;
-  /** Who may connect, besides pods carrying the access label. @default none */
-  readonly clients?: AccessClient[];
-  /** The label convention admitting client pods. @default `redis-topologies.io/redis-<name>-access: allow` */
-  readonly accessLabel?: AccessLabelOptions | false;
   /** Metrics scraping from a monitoring namespace. @default no scraping allowed */
   readonly metrics?: MetricsAccessOptions;
   /** Where host, port, TLS flag and CA are published. @default a ConfigMap in the portal's namespace and Terraform outputs */
@@ -138,6 +126,7 @@ export class HaproxyPortal extends Construct {
       maxConnections: props.maxConnections ?? 4096,
       clientTimeoutSeconds: props.clientTimeoutSeconds ?? 3600,
       bufferSize: props.bufferSize ?? 16384,
+      certificateReloadSeconds: props.certificateReloadSeconds ?? 30,
     };
     const m = this.model;
 
@@ -288,6 +277,7 @@ export class HaproxyPortal extends Construct {
     v.integer('threads', props.threads, 1, 64);
     v.integer('maxConnections', props.maxConnections, 16, 1000000);
     v.integer('clientTimeoutSeconds', props.clientTimeoutSeconds, 1, 7 * 24 * 3600);
+    v.integer('certificateReloadSeconds', props.certificateReloadSeconds, 5, 3600);
     v.check('bufferSize', props.bufferSize, (b) => Number.isInteger(b) && b >= 4096 && b <= 1048576, 'an integer from 4096 to 1048576 bytes');
     v.check('memoryLimit', props.memoryLimit, isQuantity, 'a Kubernetes quantity such as 128Mi');
     v.check('clusterDomain', props.clusterDomain, isDnsSubdomain, 'a DNS domain such as cluster.local');

@@ -6,14 +6,14 @@ import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 import { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
 import { Password } from '@cdktf/provider-random/lib/password';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider';
-import { AccessClient, AccessLabelOptions, AccessPolicy, AccessTarget, MetricsAccessOptions } from '../access/access-policy';
+import { AccessPolicy, AccessTarget, ClientAccessProps, MetricsAccessOptions } from '../access/access-policy';
 import { aclPasswordKey, RedisAuth, RedisAuthSecretRef } from '../auth/redis-auth';
 import { Annotations, Token } from '../core/cdktf';
 import { ensureProvider } from '../core/providers';
 import { checksumAnnotations } from '../core/checksum';
 import { selectorLabels, standardLabels, topologySelector } from '../core/labels';
 import { childName, isDnsLabel, isDnsSubdomain, resourceName } from '../core/names';
-import { execProbe, fieldEnv, placement, Spread, Toleration } from '../core/pod-template';
+import { execProbe, fieldEnv, placement, Spread, WorkloadPlacementProps } from '../core/pod-template';
 import { AUTOMOUNT_SERVICE_ACCOUNT_TOKEN, REDIS_UID, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../core/pod-security';
 import { DEFAULT_MAXMEMORY_RATIO, isQuantity, maxmemoryBytes } from '../core/quantity';
 import { PropsValidator } from '../core/validation';
@@ -32,7 +32,7 @@ const REDIS_PORT = 6379;
 const SENTINEL_PORT = 26379;
 const METRICS_PORT = 9121;
 
-export interface SentinelRedisProps {
+export interface SentinelRedisProps extends WorkloadPlacementProps, ClientAccessProps {
   /** Namespace to run in (must exist). */
   readonly namespace: string;
   /** Topology name: prefix of every object, and REDIS_CLUSTER_NAME. @default derived from the construct id */
@@ -92,20 +92,6 @@ export interface SentinelRedisProps {
    * clients, replication and sentinels all use TLS on the usual ports. @default TLS off inside the topology
    */
   readonly tlsSecretName?: string;
-  /** @default Spread.PREFERRED */
-  readonly zoneSpread?: Spread;
-  /** @default Spread.REQUIRED in HA mode, Spread.PREFERRED in development mode */
-  readonly nodeSpread?: Spread;
-  /** Dedicated node pool labels. @default any node */
-  readonly nodeSelector?: Record<string, string>;
-  /** @default none */
-  readonly tolerations?: Toleration[];
-  /** Cluster DNS domain. @default 'cluster.local' */
-  readonly clusterDomain?: string;
-  /** Named clients admitted by the network policy. @default none */
-  readonly clients?: AccessClient[];
-  /** Access label convention; false turns it off. @default on, prefix 'redis-topologies.io' */
-  readonly accessLabel?: AccessLabelOptions | false;
   /** redis_exporter sidecar on port 9121, scraped from the monitoring namespace. @default off */
   readonly metrics?: SentinelRedisMetricsOptions;
   /** The Elastisys ConfigMap; false leaves it out. @default published in the namespace */

@@ -4,17 +4,17 @@
  * namespace. Certificates come from openssl with the SANs of the plan's certificate request.
  */
 import { execIn, waitFor } from './harness/client';
-import { cleanupAll, PodNetwork } from './harness/netns';
-import { EmulatedContainer, killAll, logsSummary } from './harness/pod';
+import { cleanupAll } from './harness/netns';
+import { LiveSuite } from './live-suite';
+import { EmulatedContainer, killAll } from './harness/pod';
 import { sleep } from './harness/proc';
 import { LiveSentinelRedis } from './sentinel-topology';
-import { LivePortals } from './portal-topology';
+import { LivePortals, makeCertificates } from './portal-topology';
 import { HaproxyPortal } from '../../lib';
 
 jest.setTimeout(180_000);
 
-const unavailable = PodNetwork.unavailableReason();
-const skip = unavailable !== undefined && process.env.LIVE_ALLOW_SKIP === '1';
+const suite = new LiveSuite('HaproxyPortal live test', 40);
 const PASSWORD = 'live-portal-pw-9Zk';
 
 let t: LiveSentinelRedis;
@@ -22,19 +22,6 @@ let p: LivePortals;
 let primary = 0;
 const [A, B] = ['cache-portal-a', 'cache-portal-b'];
 const server = (i: number) => `cache-${i}`;
-
-async function withLogs(body: () => Promise<void>): Promise<void> {
-  if (skip) {
-    console.log(`HaproxyPortal live test skipped (LIVE_ALLOW_SKIP=1): ${unavailable}`);
-    return;
-  }
-  try {
-    await body();
-  } catch (e) {
-    (e as Error).message += `\n\ncontainer logs:\n${logsSummary(40)}`;
-    throw e;
-  }
-}
 
 async function waitForRotation(expected: number, what: string, pods = [A, B]): Promise<void> {
   await waitFor(async () => {
@@ -44,10 +31,7 @@ async function waitForRotation(expected: number, what: string, pods = [A, B]): P
 }
 
 beforeAll(async () => {
-  if (unavailable !== undefined) {
-    if (skip) return;
-    throw new Error(`live tests need network namespaces: ${unavailable}. Set LIVE_ALLOW_SKIP=1 to skip them.`);
-  }
+  if (!suite.ready()) return;
   console.log('HaproxyPortal live test: one Linux network namespace per pod, emulated cluster DNS for HAProxy\'s resolvers');
   t = await LiveSentinelRedis.boot({
     prefix: 'rtp',
@@ -77,7 +61,7 @@ afterAll(async () => {
 });
 
 test('the portal pods run as the plan says: uid 99, the entrypoint, no password in the ConfigMap', () =>
-  withLogs(async () => {
+  suite.run(async () => {
     const spec = p.containerSpec(A);
     expect(spec.command).toEqual(['sh', '/etc/redis-topologies/config/portal-entrypoint.sh']);
     expect(spec.runAsUser).toBe(99);
@@ -86,7 +70,7 @@ test('the portal pods run as the plan says: uid 99, the entrypoint, no password 
   }));
 
 test('writes through either portal land on the primary; replicas are never in rotation', () =>
-  withLogs(async () => {
+  suite.run(async () => {
     const wa = p.writer(A, { keyPrefix: 'via-a', maxWrites: 200, maxSeconds: 30, intervalMs: 2 });
     const wb = p.writer(B, { keyPrefix: 'via-b', maxWrites: 200, maxSeconds: 30, intervalMs: 2 });
     const [sa, sb] = await Promise.all([wa.done, wb.done]);
@@ -108,7 +92,7 @@ let killedPrimary = -1;
 const sessionsOfKilled = new Map<string, number>();
 
 test('kill -9 of the primary: writes through the portal succeed again within 10 s; no acknowledged write lost', () =>
-  withLogs(async () => {
+  suite.run(async () => {
     const w = p.writer(A, { keyPrefix: 'failover', maxWrites: 20_000, maxSeconds: 60, intervalMs: 5, retryMs: 50 });
     let killedAt = 0;
     try {
@@ -129,7 +113,7 @@ test('kill -9 of the primary: writes through the portal succeed again within 10 
   }));
 
 test('the restarted old primary receives no client connection through the portal', () =>
-  withLogs(async () => {
+  suite.run(async () => {
     const wa = p.writer(A, { keyPrefix: 'after-a', maxWrites: 100_000, maxSeconds: 60, intervalMs: 5, retryMs: 50 });
     const wb = p.writer(B, { keyPrefix: 'after-b', maxWrites: 100_000, maxSeconds: 60, intervalMs: 5, retryMs: 50 });
     try {
@@ -153,7 +137,7 @@ test('the restarted old primary receives no client connection through the portal
   }));
 
 test('a primary that crashes and restarts at once never comes back into rotation', () =>
-  withLogs(async () => {
+  suite.run(async () => {
     const old = primary;
     const upDown = async (pod: string) => (await p.metrics(pod)).get(`haproxy_server_check_up_down_total{proxy="redis_primary",server="${server(old)}"}`) ?? NaN;
     const before = new Map<string, number>();
@@ -176,7 +160,7 @@ test('a primary that crashes and restarts at once never comes back into rotation
   }));
 
 test('TLS 1.1 is refused and 1.2 and 1.3 accepted, against a control frontend that does accept 1.1', () =>
-  withLogs(async () => {
+  suite.run(async () => {
     // The control: same certificate, ssl-min-ver TLSv1.0 at OpenSSL security level 0.
     const pem = `${p.certs.cert}${p.certs.key}`;
     const cfg = [
@@ -217,7 +201,7 @@ test('TLS 1.1 is refused and 1.2 and 1.3 accepted, against a control frontend th
   }));
 
 test('a portal that is starting never routes a client to a replica (HAProxy counts every server UP until its first check)', () =>
-  withLogs(async () => {
+  suite.run(async () => {
     const slow = await LivePortals.create(t, 'slowcheck', 1);
     const pod = slow.pods[0];
     // Writers hammering the portal's address before and while it starts: refused, never READONLY.
@@ -236,8 +220,32 @@ test('a portal that is starting never routes a client to a replica (HAProxy coun
     }
   }));
 
+test('a renewed certificate in the Secret is picked up without dropping open connections', () =>
+  suite.run(async () => {
+    const renewed = makeCertificates(p.dnsNames);
+    const w = p.writer(A, { keyPrefix: 'renewal', maxWrites: 100_000, maxSeconds: 90, intervalMs: 20 });
+    const hello = (caFile: string) => execIn(t.clientNs, ['openssl', 's_client', '-connect', `${p.podHost(A)}:${p.port}`, '-servername', p.serviceHost,
+      '-CAfile', caFile, '-verify_return_error', '-verify_hostname', p.serviceHost], { timeoutMs: 5000 });
+    try {
+      await w.waitForAcks(20);
+      const updatedAt = Date.now();
+      // What the kubelet does when cert-manager renews the Secret.
+      p.container(A)!.updateFiles('/etc/redis-topologies/tls', { 'tls.crt': renewed.cert, 'tls.key': renewed.key });
+      await waitFor(async () => (await hello(renewed.caFile)).code === 0, { timeoutMs: 60_000, intervalMs: 1000, what: 'the portal serving the renewed certificate' });
+      console.log(`renewed certificate served ${Date.now() - updatedAt} ms after the Secret changed (poll every 30 s)`);
+      expect((await hello(p.certs.caFile)).code).not.toBe(0);
+      await w.waitForAcks(w.acked().length + 20);
+      // The writer's connection, opened before the reload, never broke.
+      expect(w.errors()).toEqual([]);
+    } finally {
+      const s = await w.stop();
+      expect(await t.missingKeys(primary, 'renewal', s.acked)).toEqual([]);
+    }
+    expect(p.container(A)!.logs()).toMatch(/portal: certificate changed, reloading/);
+  }));
+
 test('one portal killed: the other keeps serving', () =>
-  withLogs(async () => {
+  suite.run(async () => {
     const wb = p.writer(B, { keyPrefix: 'survivor', maxWrites: 100_000, maxSeconds: 30, intervalMs: 5 });
     try {
       await wb.waitForAcks(50);

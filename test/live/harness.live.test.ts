@@ -6,13 +6,13 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { execIn, redisCli, resolveIn, waitFor } from './harness/client';
 import { cleanupAll, PodNetwork } from './harness/netns';
-import { ContainerSpec, EmulatedContainer, killAll, logsSummary, makeVolumeDir } from './harness/pod';
+import { LiveSuite } from './live-suite';
+import { ContainerSpec, EmulatedContainer, killAll, makeVolumeDir } from './harness/pod';
 import { startWriter, WriterSummary } from './harness/writer';
 
 jest.setTimeout(60_000);
 
-const unavailable = PodNetwork.unavailableReason();
-const skip = unavailable !== undefined && process.env.LIVE_ALLOW_SKIP === '1';
+const suite = new LiveSuite('live harness test', 40);
 
 const PASSWORD = 'harness-pw-1';
 const SENTINEL_PASSWORD = 'harness-sentinel-pw';
@@ -53,20 +53,6 @@ let clientNs: string;
 let redis: EmulatedContainer;
 let dataDir: string;
 
-/** Runs a test body, appending the containers' logs to any failure. */
-async function withLogs(body: () => Promise<void>): Promise<void> {
-  if (skip) {
-    console.log(`live harness test skipped (LIVE_ALLOW_SKIP=1): ${unavailable}`);
-    return;
-  }
-  try {
-    await body();
-  } catch (e) {
-    (e as Error).message += `\n\ncontainer logs:\n${logsSummary()}`;
-    throw e;
-  }
-}
-
 const ping = (timeoutMs = 3000) => redisCli(clientNs, ['PING'], { host: A, port: 6379, password: PASSWORD, timeoutMs });
 
 async function waitForPong(what: string): Promise<void> {
@@ -81,10 +67,7 @@ function credentials(pid: number): Record<string, string> {
 }
 
 beforeAll(async () => {
-  if (unavailable !== undefined) {
-    if (skip) return;
-    throw new Error(`live tests need network namespaces: ${unavailable}. Set LIVE_ALLOW_SKIP=1 to skip them.`);
-  }
+  if (!suite.ready()) return;
   net = await PodNetwork.create('rth');
   await net.addPod('a', [A]);
   await net.addPod('b', [B]);
@@ -113,7 +96,7 @@ afterAll(async () => {
 });
 
 test('a container runs as its spec says: DNS name, auth, uid/gid, read-only config, writable data volume', () =>
-  withLogs(async () => {
+  suite.run(async () => {
     await waitForPong(`PONG from ${A}`);
     const noAuth = await redisCli(clientNs, ['PING'], { host: A, port: 6379 });
     expect(noAuth.stdout + noAuth.stderr).toMatch(/NOAUTH/);
@@ -133,7 +116,7 @@ test('a container runs as its spec says: DNS name, auth, uid/gid, read-only conf
   }));
 
 test('hosts files are rewritten in place: a running process sees a readdressed pod; a restart keeps the volume', () =>
-  withLogs(async () => {
+  suite.run(async () => {
     const oldAddress = net.addressOf('a');
     // A long-running process in the client pod that keeps resolving A (bounded: 300 x 0.1 s).
     const watcher = new EmulatedContainer(clientNs, {
@@ -173,7 +156,7 @@ test('hosts files are rewritten in place: a running process sees a readdressed p
   }));
 
 test('writer in direct mode: every acknowledged write exists', () =>
-  withLogs(async () => {
+  suite.run(async () => {
     await waitForPong(`PONG from ${A}`);
     const writer = startWriter(clientNs, { mode: 'direct', host: A, port: 6379, password: PASSWORD, keyPrefix: 'direct', maxWrites: 200, maxSeconds: 30, intervalMs: 0 });
     const summary: WriterSummary = await writer.done;
@@ -188,7 +171,7 @@ test('writer in direct mode: every acknowledged write exists', () =>
   }));
 
 test('writer in sentinel mode: finds the primary through an authenticated sentinel', () =>
-  withLogs(async () => {
+  suite.run(async () => {
     const runDir = makeVolumeDir({ uid: UID, gid: UID }, 'sentinel-run');
     const sentinel = new EmulatedContainer(net.nsOf('b'), {
       name: 'sentinel',
@@ -227,7 +210,7 @@ test('writer in sentinel mode: finds the primary through an authenticated sentin
   }));
 
 test('cut partitions a pod and heal restores it', () =>
-  withLogs(async () => {
+  suite.run(async () => {
     await waitForPong(`PONG from ${A}`);
     await net.cut('a');
     const during = await ping(1500);
@@ -237,7 +220,7 @@ test('cut partitions a pod and heal restores it', () =>
   }));
 
 test('cluster DNS: a DNS query from a pod answers from the hosts map, follows a readdress, NXDOMAIN otherwise', () =>
-  withLogs(async () => {
+  suite.run(async () => {
     const query = (name: string) => execIn(clientNs, [process.execPath, '-e',
       `require('dns').promises.resolve4(${JSON.stringify(name)}).then((a) => console.log(a.join(',')), (e) => console.log(e.code))`]);
     expect((await query(B)).stdout.trim()).toBe(net.addressOf('b'));

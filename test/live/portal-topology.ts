@@ -46,6 +46,8 @@ export class LivePortals {
   public readonly serviceHost: string;
   public readonly port: number;
   public readonly certs: TestCertificates;
+  /** The SANs the plan asks for, the Service's full name first. */
+  public readonly dnsNames: string[];
   private readonly containers = new Map<string, EmulatedContainer>();
   private readonly claims = new ClaimStore();
 
@@ -65,7 +67,8 @@ export class LivePortals {
     if (!request) throw new Error(`no certificate request for ${deployment} in the plan`);
     const dnsNames: string[] = request.dns_names;
     this.serviceHost = dnsNames.find((n) => n.endsWith('.svc.cluster.local'))!;
-    this.certs = makeCertificates([this.serviceHost, ...dnsNames.filter((n) => n !== this.serviceHost)]);
+    this.dnsNames = [this.serviceHost, ...dnsNames.filter((n) => n !== this.serviceHost)];
+    this.certs = makeCertificates(this.dnsNames);
   }
 
   /** A pod's own DNS name (Deployment pods have none in a cluster; the test needs one per portal). */

@@ -6,33 +6,20 @@
  * The scenarios run in order on one topology, each starting from the state the previous left.
  */
 import { redisCli, waitFor } from './harness/client';
-import { cleanupAll, PodNetwork } from './harness/netns';
-import { killAll, logsSummary } from './harness/pod';
+import { cleanupAll } from './harness/netns';
+import { LiveSuite } from './live-suite';
+import { killAll } from './harness/pod';
 import { sleep } from './harness/proc';
 import { LiveSentinelRedis } from './sentinel-topology';
 
 jest.setTimeout(180_000);
 
-const unavailable = PodNetwork.unavailableReason();
-const skip = unavailable !== undefined && process.env.LIVE_ALLOW_SKIP === '1';
+const suite = new LiveSuite('SentinelRedis live test', 60);
 const PASSWORD = 'live-sentinel-pw-Q7x';
 /** Every key any writer acknowledged, by prefix: none may ever go missing. */
 const acknowledged = new Map<string, number[]>();
 
 let t: LiveSentinelRedis;
-
-async function withLogs(body: () => Promise<void>): Promise<void> {
-  if (skip) {
-    console.log(`SentinelRedis live test skipped (LIVE_ALLOW_SKIP=1): ${unavailable}`);
-    return;
-  }
-  try {
-    await body();
-  } catch (e) {
-    (e as Error).message += `\n\ncontainer logs:\n${logsSummary(60)}`;
-    throw e;
-  }
-}
 
 /** Asserts that every write acknowledged so far exists on data member i. */
 async function expectNoAckedWriteLost(i: number): Promise<void> {
@@ -68,10 +55,7 @@ async function killPrimaryUnderLoad(prefix: string, primary: number): Promise<{ 
 }
 
 beforeAll(async () => {
-  if (unavailable !== undefined) {
-    if (skip) return;
-    throw new Error(`live tests need network namespaces: ${unavailable}. Set LIVE_ALLOW_SKIP=1 to skip them.`);
-  }
+  if (!suite.ready()) return;
   console.log('SentinelRedis live test: one Linux network namespace per pod, pod DNS names in each namespace\'s hosts file');
   t = await LiveSentinelRedis.boot({ prefix: 'rts', password: PASSWORD, subnetIndex: 11 });
 });
@@ -85,7 +69,7 @@ afterAll(async () => {
 });
 
 test('the plan is booted as written: command, user, mounts and the default topology', () =>
-  withLogs(async () => {
+  suite.run(async () => {
     const spec = t.containerSpec('data', 0);
     expect(spec.command).toEqual(['sh', '/etc/redis-topologies/scripts/redis-entrypoint.sh']);
     expect(spec.runAsUser).toBe(999);
@@ -94,7 +78,7 @@ test('the plan is booted as written: command, user, mounts and the default topol
   }));
 
 test('first boot elects exactly one primary, the replica links to it and every sentinel names it', () =>
-  withLogs(async () => {
+  suite.run(async () => {
     await t.startAll();
     const primary = await t.waitForHealthy('one primary, one linked replica, three sentinels agreeing', 60_000);
     expect(primary).toBe(0);
@@ -112,7 +96,7 @@ test('first boot elects exactly one primary, the replica links to it and every s
 let lastPrimary = 0;
 
 test('kill -9 of the primary: a write lands on the new primary, found through sentinel, within 10 s; no acknowledged write lost', () =>
-  withLogs(async () => {
+  suite.run(async () => {
     const { recoveryMs, newPrimary } = await killPrimaryUnderLoad('kill1', lastPrimary);
     console.log(`failover after kill -9 of ${t.dataHost(lastPrimary)}: first write on ${t.dataHost(newPrimary)} after ${recoveryMs} ms`);
     expect(newPrimary).not.toBe(lastPrimary);
@@ -122,7 +106,7 @@ test('kill -9 of the primary: a write lands on the new primary, found through se
   }));
 
 test('the old primary restarts as a replica and never accepts a write as primary', () =>
-  withLogs(async () => {
+  suite.run(async () => {
     const old = 1 - lastPrimary;
     // A writer aimed straight at the old primary's name for the whole restart: not one ack allowed.
     const direct = t.writer({ mode: 'direct', host: t.dataHost(old), port: t.redisPort, keyPrefix: 'stale', maxWrites: 50_000, maxSeconds: 40, intervalMs: 5, retryMs: 20 });
@@ -141,7 +125,7 @@ test('the old primary restarts as a replica and never accepts a write as primary
   }));
 
 test('with one sentinel killed, a second kill -9 of the primary still fails over; the sentinel rejoins', () =>
-  withLogs(async () => {
+  suite.run(async () => {
     await t.kill('sentinel', 2);
     await sleep(500);
     const { recoveryMs, newPrimary } = await killPrimaryUnderLoad('kill2', lastPrimary);
@@ -156,7 +140,7 @@ test('with one sentinel killed, a second kill -9 of the primary still fails over
   }));
 
 test('a primary that crashes and restarts before the sentinels notice waits for the failover and takes no write as primary', () =>
-  withLogs(async () => {
+  suite.run(async () => {
     const old = lastPrimary;
     const viaSentinel = t.writer({ keyPrefix: 'fast', maxWrites: 20_000, maxSeconds: 60, intervalMs: 5 });
     const direct = t.writer({ mode: 'direct', host: t.dataHost(old), port: t.redisPort, keyPrefix: 'fast-stale', maxWrites: 50_000, maxSeconds: 60, intervalMs: 5, retryMs: 20 });
@@ -190,7 +174,7 @@ test('a primary that crashes and restarts before the sentinels notice waits for 
   }));
 
 test('every pod restarted with a new address under the same DNS name: one primary again, data intact', () =>
-  withLogs(async () => {
+  suite.run(async () => {
     await sleep(1500); // appendfsync everysec: let the last second reach the disk before the power cut
     const oldAddresses = t.net.podList().map((p) => `${p.name}=${p.address}`);
     await Promise.all([0, 1, 2].map((i) => t.kill('sentinel', i)));

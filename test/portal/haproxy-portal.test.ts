@@ -112,6 +112,14 @@ describe('HaproxyPortal', () => {
     }
   });
 
+  test('the entrypoint reloads HAProxy gracefully when the mounted certificate changes', () => {
+    const script = renderPortalEntrypoint(portal.model);
+    expect(script).toContain('while sleep 30; do');
+    expect(script).toContain('kill -USR2 "$main"');
+    expect(script).toContain('exec haproxy -W -db -f /etc/redis-topologies/config/haproxy.cfg');
+    expect(renderPortalEntrypoint({ ...portal.model, certificateReloadSeconds: 5 })).toContain('while sleep 5; do');
+  });
+
   test('self-signed certificates by default: ECDSA keys, SANs of the Service, CA published', () => {
     const keys = out.list('tls_private_key');
     expect(keys.map((k) => [k.algorithm, k.ecdsa_curve])).toEqual([['ECDSA', 'P256'], ['ECDSA', 'P256']]);
@@ -245,6 +253,9 @@ describe('HaproxyPortal validation', () => {
   test('health check bounds', () => {
     reject({ healthCheck: { intervalMs: 10 } }, /invalid prop "healthCheck.intervalMs" = 10; allowed: an integer from 100 to 60000/);
     reject({ healthCheck: { fall: 0 } }, /invalid prop "healthCheck.fall" = 0/);
+  });
+  test('certificate reload interval', () => {
+    reject({ certificateReloadSeconds: 1 }, /invalid prop "certificateReloadSeconds" = 1; allowed: an integer from 5 to 3600/);
   });
   test('load balancer source ranges must be private', () => {
     reject({ serviceType: PortalServiceType.internalLoadBalancer({ sourceRanges: ['8.8.8.0/24'] }) },

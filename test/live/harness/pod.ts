@@ -207,6 +207,8 @@ export class EmulatedContainer {
   /** The current or last run; groupGone once its whole process group is confirmed dead (pgids get reused). */
   private child: { pid: number; exited: Promise<ExitInfo>; groupGone: boolean } | undefined;
   private running = false;
+  /** The current run's 'files' volumes: host dir by mountPath. */
+  private projected = new Map<string, { dir: string; mode?: number }>();
   private starts = 0;
 
   constructor(public readonly ns: string, public readonly spec: ContainerSpec, private readonly opts: ContainerOptions = {}) {
@@ -249,6 +251,7 @@ export class EmulatedContainer {
     const mounts = sortedMounts(spec.volumeMounts);
     const runDir = scratchDir('runs', spec.name);
     const sources = mounts.map((m, i) => (m.volume.kind === 'dir' ? m.volume.hostDir : this.project(m.volume, path.join(runDir, `vol${i}`))));
+    this.projected = new Map(mounts.flatMap((m, i) => (m.volume.kind === 'files' ? [[m.mountPath, { dir: sources[i], mode: m.volume.mode }] as const] : [])));
     for (const src of sources) {
       const shadow = mounts.find((m) => isUnder(src, m.mountPath));
       if (shadow !== undefined) throw new Error(`${spec.name}: volume source ${src} lies under mountPath ${shadow.mountPath}, which hides it`);
@@ -371,6 +374,26 @@ export class EmulatedContainer {
   private async settle(): Promise<void> {
     if (this.child === undefined) return;
     await within(this.child.exited, 2000);
+  }
+
+  /**
+   * Changes files of a running 'files' volume, as the kubelet does when its ConfigMap or Secret
+   * changes: every file is written aside and renamed into place, so a reader sees old or new.
+   */
+  public updateFiles(mountPath: string, files: Record<string, string>): void {
+    const projected = this.projected.get(mountPath);
+    if (!projected) throw new Error(`${this.spec.name}: no files volume at ${mountPath} in the current run`);
+    const gid = this.spec.fsGroup ?? 0;
+    const mode = (projected.mode ?? 0o644) | (this.spec.fsGroup !== undefined ? 0o440 : 0);
+    const staged = Object.entries(files).map(([key, content]) => {
+      if (!/^[-._a-zA-Z0-9]+$/.test(key)) throw new Error(`invalid file key ${key}`);
+      const tmp = path.join(projected.dir, `..${key}.new`);
+      fs.writeFileSync(tmp, content);
+      fs.chownSync(tmp, 0, gid);
+      fs.chmodSync(tmp, mode);
+      return [tmp, path.join(projected.dir, key)] as const;
+    });
+    for (const [tmp, file] of staged) fs.renameSync(tmp, file);
   }
 
   /** Writes a 'files' volume into dir: root-owned (group fsGroup when set) with the given mode. */

@@ -3,6 +3,15 @@ import { Construct } from 'constructs';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { App, TerraformStack } from '../lib/core/cdktf';
 
+/** Terraform resource types the tests look up. */
+export const STS = 'kubernetes_stateful_set_v1';
+export const DEPLOY = 'kubernetes_deployment_v1';
+export const SVC = 'kubernetes_service_v1';
+export const PDB = 'kubernetes_pod_disruption_budget_v1';
+export const CM = 'kubernetes_config_map_v1';
+export const SECRET = 'kubernetes_secret_v1';
+export const NP = 'kubernetes_network_policy_v1';
+
 /** A synthesized stack, parsed, with lookups by Terraform resource type. */
 export class Synthed {
   constructor(public readonly json: any) {}

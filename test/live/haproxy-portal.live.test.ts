@@ -4,9 +4,8 @@
  * namespace. Certificates come from openssl with the SANs of the plan's certificate request.
  */
 import { execIn, waitFor } from './harness/client';
-import { cleanupAll } from './harness/netns';
 import { LiveSuite } from './live-suite';
-import { EmulatedContainer, killAll } from './harness/pod';
+import { EmulatedContainer } from './harness/pod';
 import { sleep } from './harness/proc';
 import { LiveSentinelRedis } from './sentinel-topology';
 import { LivePortals, makeCertificates } from './portal-topology';
@@ -51,14 +50,7 @@ beforeAll(async () => {
   await waitForRotation(primary, 'both portals routing to the primary only');
 });
 
-afterAll(async () => {
-  const errors: string[] = [];
-  if (p) await p.destroy().catch((e: Error) => errors.push(e.message));
-  if (t) await t.destroy().catch((e: Error) => errors.push(e.message));
-  await killAll().catch((e: Error) => errors.push(e.message));
-  await cleanupAll().catch((e: Error) => errors.push(e.message));
-  if (errors.length > 0) throw new Error(`cleanup: ${errors.join('\n')}`);
-});
+afterAll(() => suite.cleanup(p, t));
 
 test('the portal pods run as the plan says: uid 99, the entrypoint, no password in the ConfigMap', () =>
   suite.run(async () => {

@@ -5,9 +5,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { execIn, redisCli, resolveIn, waitFor } from './harness/client';
-import { cleanupAll, PodNetwork } from './harness/netns';
+import { PodNetwork } from './harness/netns';
 import { LiveSuite } from './live-suite';
-import { ContainerSpec, EmulatedContainer, killAll, makeVolumeDir } from './harness/pod';
+import { ContainerSpec, EmulatedContainer, makeVolumeDir } from './harness/pod';
 import { startWriter, WriterSummary } from './harness/writer';
 
 jest.setTimeout(60_000);
@@ -88,12 +88,7 @@ beforeAll(async () => {
   await redis.start();
 });
 
-afterAll(async () => {
-  const errors: string[] = [];
-  await killAll().catch((e: Error) => errors.push(e.message));
-  await cleanupAll().catch((e: Error) => errors.push(e.message));
-  if (errors.length > 0) throw new Error(`cleanup: ${errors.join('\n')}`);
-});
+afterAll(() => suite.cleanup());
 
 test('a container runs as its spec says: DNS name, auth, uid/gid, read-only config, writable data volume', () =>
   suite.run(async () => {

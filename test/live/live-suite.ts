@@ -3,8 +3,8 @@
  * (LIVE_ALLOW_SKIP=1) when they cannot, and test bodies that append the containers' logs to a
  * failure.
  */
-import { PodNetwork } from './harness/netns';
-import { logsSummary } from './harness/pod';
+import { cleanupAll, PodNetwork } from './harness/netns';
+import { killAll, logsSummary } from './harness/pod';
 
 export class LiveSuite {
   /** Why live tests cannot run here, or undefined. */
@@ -33,5 +33,17 @@ export class LiveSuite {
       (e as Error).message += `\n\ncontainer logs:\n${logsSummary(this.logLines)}`;
       throw e;
     }
+  }
+
+  /**
+   * For afterAll: stops what `stoppers` name (topologies, portals), then every container and
+   * network this process made; throws one error listing every failure.
+   */
+  public async cleanup(...stoppers: Array<{ destroy(): Promise<void> } | undefined>): Promise<void> {
+    const errors: string[] = [];
+    for (const s of stoppers) if (s) await s.destroy().catch((e: Error) => errors.push(e.message));
+    await killAll().catch((e: Error) => errors.push(e.message));
+    await cleanupAll().catch((e: Error) => errors.push(e.message));
+    if (errors.length > 0) throw new Error(`cleanup: ${errors.join('\n')}`);
   }
 }

@@ -6,9 +6,7 @@
  * The scenarios run in order on one topology, each starting from the state the previous left.
  */
 import { redisCli, waitFor } from './harness/client';
-import { cleanupAll } from './harness/netns';
 import { LiveSuite } from './live-suite';
-import { killAll } from './harness/pod';
 import { sleep } from './harness/proc';
 import { LiveSentinelRedis } from './sentinel-topology';
 
@@ -60,13 +58,7 @@ beforeAll(async () => {
   t = await LiveSentinelRedis.boot({ prefix: 'rts', password: PASSWORD, subnetIndex: 11 });
 });
 
-afterAll(async () => {
-  const errors: string[] = [];
-  if (t) await t.destroy().catch((e: Error) => errors.push(e.message));
-  await killAll().catch((e: Error) => errors.push(e.message));
-  await cleanupAll().catch((e: Error) => errors.push(e.message));
-  if (errors.length > 0) throw new Error(`cleanup: ${errors.join('\n')}`);
-});
+afterAll(() => suite.cleanup(t));
 
 test('the plan is booted as written: command, user, mounts and the default topology', () =>
   suite.run(async () => {

@@ -3,15 +3,9 @@ import {
   AccessClient, Availability, CertManagerIssuer, DataStorage, EncryptedStorageClass, HaproxyPortal, HaproxyPortalProps,
   PortalCertificates, PortalServiceType, RedisAuth, SentinelRedis, TlsVersion, renderPortalEntrypoint,
 } from '../../lib';
-import { emptyStack, synth, Synthed } from '../helpers';
+import { DEPLOY, SVC, PDB, CM, SECRET, NP, emptyStack, synth, Synthed } from '../helpers';
 import { Construct } from 'constructs';
 
-const DEPLOY = 'kubernetes_deployment_v1';
-const SVC = 'kubernetes_service_v1';
-const PDB = 'kubernetes_pod_disruption_budget_v1';
-const CM = 'kubernetes_config_map_v1';
-const SECRET = 'kubernetes_secret_v1';
-const NP = 'kubernetes_network_policy_v1';
 
 function redis(scope: Construct, over: Record<string, unknown> = {}): SentinelRedis {
   const sc = EncryptedStorageClass.fromExisting(scope, 'Sc', { storageClassName: 'enc', vouchedBy: 'test' });

@@ -2,15 +2,9 @@ import {
   AccessClient, AclPermissions, Availability, DataStorage, EncryptedStorageClass, EvictionPolicy, Persistence, RedisAuth,
   SentinelRedis, SentinelRedisProps, Spread,
 } from '../../lib';
-import { emptyStack, synth, Synthed } from '../helpers';
+import { STS, SVC, PDB, CM, SECRET, NP, emptyStack, synth, Synthed } from '../helpers';
 import { Construct } from 'constructs';
 
-const STS = 'kubernetes_stateful_set_v1';
-const SVC = 'kubernetes_service_v1';
-const PDB = 'kubernetes_pod_disruption_budget_v1';
-const CM = 'kubernetes_config_map_v1';
-const SECRET = 'kubernetes_secret_v1';
-const NP = 'kubernetes_network_policy_v1';
 
 function storage(scope: Construct): DataStorage {
   return DataStorage.encrypted(EncryptedStorageClass.fromExisting(scope, 'Sc', { storageClassName: 'enc', vouchedBy: 'test' }), '5Gi');

@@ -4,42 +4,14 @@
  * provider would make are made here by openssl, with the SANs the plan's certificate request
  * names, and handed to the plan's Secret as test values.
  */
-import * as fs from 'fs';
-import * as path from 'path';
-import { execFileSync } from 'child_process';
+import { makeCertificates, TestCertificates } from './certificates';
 import { ClaimStore, PlanContainer } from './plan-pods';
-import { EmulatedContainer, harnessRoot } from './harness/pod';
+import { EmulatedContainer } from './harness/pod';
 import { execIn, ExecResult, redisCli, waitFor } from './harness/client';
 import { startWriter, Writer, WriterConfig } from './harness/writer';
 import { LIVE_NAMESPACE, LiveSentinelRedis } from './sentinel-topology';
 
-export interface TestCertificates {
-  readonly dir: string;
-  readonly caFile: string;
-  readonly certFile: string;
-  readonly keyFile: string;
-  readonly ca: string;
-  readonly cert: string;
-  readonly key: string;
-}
-
-/** A CA and a server certificate (ECDSA P-256) for dnsNames, made with openssl. */
-export function makeCertificates(dnsNames: string[]): TestCertificates {
-  const dir = fs.mkdtempSync(path.join(harnessRoot(), 'certs-'));
-  const f = (n: string) => path.join(dir, n);
-  const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.crt'),
-    '-days', '2', '-subj', '/CN=live test portal CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
-  ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', f('tls.key'), '-out', f('tls.csr'), '-subj', `/CN=${dnsNames[0]}`);
-  fs.writeFileSync(f('ext.cnf'), `subjectAltName=${dnsNames.map((n) => `DNS:${n}`).join(',')}\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n`);
-  ssl('x509', '-req', '-in', f('tls.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('tls.crt'), '-days', '2', '-extfile', f('ext.cnf'));
-  fs.chmodSync(dir, 0o755);
-  for (const n of ['ca.crt', 'tls.crt']) fs.chmodSync(f(n), 0o644);
-  return {
-    dir, caFile: f('ca.crt'), certFile: f('tls.crt'), keyFile: f('tls.key'),
-    ca: fs.readFileSync(f('ca.crt'), 'utf8'), cert: fs.readFileSync(f('tls.crt'), 'utf8'), key: fs.readFileSync(f('tls.key'), 'utf8'),
-  };
-}
+export { makeCertificates, TestCertificates };
 
 export class LivePortals {
   /** The portal Service's DNS name (the certificate's main SAN), which clients verify. */
@@ -81,6 +53,7 @@ export class LivePortals {
       namespace: LIVE_NAMESPACE,
       claims: this.claims,
       secretValues: { password: this.t.password, 'tls.crt': this.certs.cert, 'tls.key': this.certs.key, 'ca.crt': this.certs.ca },
+      externalSecrets: this.t.externalSecrets(),
     });
     return c;
   }

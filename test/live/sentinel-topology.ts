@@ -10,6 +10,7 @@ import { EmulatedContainer } from './harness/pod';
 import { redisCli, waitFor, ExecResult } from './harness/client';
 import { startWriter, Writer, WriterConfig } from './harness/writer';
 import { Construct } from 'constructs';
+import { TestCertificates } from './certificates';
 import { synth } from '../helpers';
 import { DataStorage, EncryptedStorageClass, SentinelRedis, SentinelRedisProps } from '../../lib';
 
@@ -22,6 +23,11 @@ export interface LiveSentinelOptions {
   readonly props?: Partial<SentinelRedisProps>;
   /** Subnet index for the pod network (distinct per concurrently running file). */
   readonly subnetIndex?: number;
+  /**
+   * TLS inside the topology: the certificates the external Secret `props.tlsSecretName` holds.
+   * Test clients then speak TLS too, verifying against their CA.
+   */
+  readonly tls?: TestCertificates;
   /** Adds more constructs (e.g. a portal) to the same stack, so they are in the same plan. */
   readonly extend?: (stack: Construct, topology: SentinelRedis) => void;
 }
@@ -107,8 +113,16 @@ export class LiveSentinelRedis {
       namespace: LIVE_NAMESPACE,
       claims: this.claims,
       secretValues: { password: this.opts.password },
+      externalSecrets: this.externalSecrets(),
     });
     return container;
+  }
+
+  /** Secrets the plan references but does not make (the topology's TLS Secret), with test contents. */
+  public externalSecrets(): Record<string, Record<string, string>> | undefined {
+    const name = this.opts.props?.tlsSecretName;
+    if (!this.opts.tls || !name) return undefined;
+    return { [name]: { 'tls.crt': this.opts.tls.cert, 'tls.key': this.opts.tls.key, 'ca.crt': this.opts.tls.ca } };
   }
 
   public container(kind: Kind, i: number): EmulatedContainer | undefined {
@@ -143,7 +157,7 @@ export class LiveSentinelRedis {
   }
 
   public cli(host: string, port: number, args: string[], timeoutMs = 3000): Promise<ExecResult> {
-    return redisCli(this.clientNs, args, { host, port, password: this.opts.password, timeoutMs });
+    return redisCli(this.clientNs, args, { host, port, password: this.opts.password, timeoutMs, tls: this.opts.tls ? { caFile: this.opts.tls.caFile } : undefined });
   }
 
   /** ROLE's first line for each data member: master, slave, or '' when it does not answer. */
@@ -203,6 +217,7 @@ export class LiveSentinelRedis {
       masterName: this.masterName,
       password: this.opts.password,
       sentinelPassword: this.opts.password,
+      ...(this.opts.tls ? { tls: { caFile: this.opts.tls.caFile } } : {}),
       ...config,
     });
   }

@@ -50,6 +50,8 @@ export const PATHS = {
   run: '/run/redis-topologies',
   /** Persistent volume or emptyDir: RDB / AOF files. */
   data: '/data',
+  /** Sentinels only, disk-backed emptyDir: the last view of the master group ("<epoch> <host>"), no secret. */
+  state: '/var/lib/redis-topologies',
   /** emptyDir: scratch. */
   tmp: '/tmp',
 } as const;

@@ -28,6 +28,8 @@ export function renderCommonSh(m: SentinelRedisModel): string {
     AUTH_DIR: PATHS.auth,
     TLS_DIR: PATHS.tls,
     RUN_DIR: PATHS.run,
+    DATA_DIR: PATHS.data,
+    STATE_DIR: PATHS.state,
     TLS: m.tls ? 1 : 0,
     BOOT_TIMEOUT: m.bootTimeoutSeconds,
     SELF_FAILOVER_WAIT: selfWait,
@@ -66,22 +68,39 @@ rcli() {
 # First line of ROLE: master, slave or nothing.
 role_of() { rcli "$1" "$REDIS_PORT" ROLE | head -n 1; }
 
-# The primary most sentinels name (skipping sentinel host $1, if given); nothing if none answers.
-sentinel_master() {
-  _skip=\${1:-}; _i=0; _answers=''
+# sentinel_view HOST: "<config-epoch> <primary>" as sentinel HOST sees the master group; nothing if
+# it does not answer. A higher config epoch is a later failover that a majority of sentinels authorized.
+sentinel_view() {
+  rcli "$1" "$SENTINEL_PORT" SENTINEL MASTER "$MASTER_NAME" \\
+    | awk 'NR % 2 == 1 { k = $0 } NR % 2 == 0 { v[k] = $0 } END { if (v["ip"] != "") print v["config-epoch"] + 0, v["ip"] }'
+}
+
+# best_view: of the "<epoch> <host>" lines on stdin, the host with the highest epoch (most lines on a tie).
+best_view() { sort | uniq -c | sort -k2,2nr -k1,1nr | head -n 1 | awk '{ print $2, $3 }'; }
+
+# sentinel_views [SKIP]: the views of every sentinel that answers (except sentinel host SKIP), one per line.
+sentinel_views() {
+  _skip=\${1:-}; _i=0
   while [ "$_i" -lt "$SENTINELS" ]; do
     _s=$(sentinel_host "$_i")
-    if [ "$_s" != "$_skip" ]; then
-      _a=$(rcli "$_s" "$SENTINEL_PORT" SENTINEL get-master-addr-by-name "$MASTER_NAME" | head -n 1)
-      if [ -n "$_a" ]; then _answers="$_answers$_a
-"; fi
-    fi
+    if [ "$_s" != "$_skip" ]; then sentinel_view "$_s" || true; fi
     _i=$((_i + 1))
   done
-  if [ -n "$_answers" ]; then
-    printf '%s' "$_answers" | sort | uniq -c | sort -rn | head -n 1 | sed 's/^ *[0-9]* //'
+}
+
+# The primary the sentinels agree on: when at least QUORUM sentinels answer, the host with the highest
+# config epoch among their views. Nothing when fewer answer, so one stale sentinel (say, one that was
+# down during the last failover and came back first after a full outage) never decides alone.
+sentinel_master() {
+  _views=$(sentinel_views)
+  [ -n "$_views" ] || return 0
+  if [ "$(printf '%s\\n' "$_views" | wc -l)" -ge "$QUORUM" ]; then
+    printf '%s\\n' "$_views" | best_view | awk '{ print $2 }'
   fi
 }
+
+# Status 0 when this member has never written data (a true first boot, or a cache without persistence).
+data_empty() { [ ! -e "$DATA_DIR/appendonlydir" ] && [ ! -e "$DATA_DIR/dump.rdb" ]; }
 
 # A data member other than $1 that answers ROLE as master; status 1 if none.
 find_other_master() {
@@ -177,11 +196,15 @@ else
         log "no sentinel answers; $other answers as primary: starting as its replica"
         write_conf "$other"; break
       fi
-      if [ "$ORDINAL" = 0 ]; then
+      if [ "$ORDINAL" = 0 ] && data_empty; then
         log "no sentinel knows a primary and no member runs as one: first boot, starting as primary"
         write_conf; break
       fi
-      log "no sentinel knows a primary yet; waiting for ordinal 0 or the sentinels"
+      if [ "$ORDINAL" = 0 ] && [ "$waited" -ge "$SELF_FAILOVER_WAIT" ]; then
+        log "no quorum of sentinels answered in \${waited}s and no member runs as primary: starting as primary"
+        write_conf; break
+      fi
+      log "no quorum of sentinels names a primary yet; waiting for them (or ordinal 0)"
     fi
     if [ "$waited" -ge "$BOOT_TIMEOUT" ]; then
       log "no usable primary after \${waited}s; exiting so Kubernetes restarts this pod"
@@ -210,9 +233,13 @@ RUNTIME="$RUN_DIR/sentinel.conf"
 start=$(date +%s)
 while :; do
   waited=$(( $(date +%s) - start ))
-  primary=$(sentinel_master "$SELF")
-  if [ -n "$primary" ]; then
-    log "peer sentinels name $primary as primary"
+  # What the peers see and what this sentinel saw last (kept across restarts of this pod): the view
+  # with the highest config epoch wins, as it does between running sentinels.
+  view=$({ sentinel_views "$SELF"; cat "$STATE_DIR/view" 2>/dev/null || true; } | best_view)
+  epoch=0
+  if [ -n "$view" ]; then
+    epoch=\${view%% *}; primary=\${view#* }
+    log "peers or this sentinel's last view name $primary as primary (config epoch $epoch)"
   elif primary=$(find_other_master ""); then
     log "no peer knows a primary; $primary answers as one"
   else
@@ -238,6 +265,8 @@ umask 077
   printf 'sentinel myid %s\\n' "$(sentinel_id "$SELF")"
   printf 'requirepass %s\\n' "$(conf_quote "$(password)")"
   printf 'sentinel monitor %s %s %s %s\\n' "$MASTER_NAME" "$primary" "$REDIS_PORT" "$QUORUM"
+  printf 'sentinel config-epoch %s %s\\n' "$MASTER_NAME" "$epoch"
+  printf 'sentinel current-epoch %s\\n' "$epoch"
   printf 'sentinel auth-pass %s %s\\n' "$MASTER_NAME" "$(conf_quote "$(password)")"
   cat "$CONFIG_DIR/sentinel-master.conf"
   # Every other data member and sentinel whose name resolves now is known from the start, so a
@@ -262,6 +291,17 @@ umask 077
   done
 } > "$RUNTIME.tmp"
 mv "$RUNTIME.tmp" "$RUNTIME"
+
+# Keep this sentinel's view on the state volume (no secret in it), so that after a full outage the
+# sentinels remember the last primary instead of falling back to ordinal 0.
+(
+  while sleep 2; do
+    v=$(sentinel_view 127.0.0.1) || continue
+    [ -n "$v" ] || continue
+    [ "$v" = "$(cat "$STATE_DIR/view" 2>/dev/null || true)" ] && continue
+    printf '%s\\n' "$v" > "$STATE_DIR/view.tmp" && mv "$STATE_DIR/view.tmp" "$STATE_DIR/view"
+  done
+) &
 exec redis-sentinel "$RUNTIME"
 `;
 }

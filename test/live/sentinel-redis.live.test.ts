@@ -186,3 +186,35 @@ test('every pod restarted with a new address under the same DNS name: one primar
     expect(newPrimary).not.toBe(primary);
     await expectNoAckedWriteLost(newPrimary);
   }));
+
+test('after a full outage the sentinels remember the primary: a member that was down before it never takes over with stale data', () =>
+  suite.run(async () => {
+    // Arrange: cache-1 primary, cache-0 down (a node lost earlier).
+    const running = (await t.roles()).indexOf('master');
+    if (running !== 1) {
+      await t.start('data', 1, true);
+      await t.waitForHealthy('cache-1 back as a replica', 60_000);
+      await t.kill('data', 0);
+      await waitFor(async () => (await t.roles())[1] === 'master', { timeoutMs: 30_000, what: 'cache-1 promoted' });
+    } else {
+      await t.kill('data', 0);
+    }
+    // Writes that only cache-1 has.
+    const w = t.writer({ keyPrefix: 'outage', maxWrites: 300, maxSeconds: 30, intervalMs: 5 });
+    acknowledged.set('outage', (await w.done).acked);
+    expect(acknowledged.get('outage')).toHaveLength(300);
+    await sleep(3000); // appendfsync everysec, and the sentinels' state loop (every 2 s)
+
+    // Power loss: every pod at once. The same pods come back (a node reboot keeps disk emptyDirs),
+    // the stale member first.
+    await Promise.all([0, 1, 2].map((i) => t.kill('sentinel', i)));
+    await t.kill('data', 1);
+    await t.start('data', 0, true);
+    await sleep(1000);
+    await Promise.all([t.start('data', 1, true), ...[0, 1, 2].map((i) => t.start('sentinel', i, true))]);
+    const primary = await t.waitForHealthy('one primary after the outage', 90_000);
+    expect(primary).toBe(1);
+    expect(t.container('data', 0)!.logs()).not.toMatch(/cache-0: .*starting as primary/);
+    await expectNoAckedWriteLost(1);
+    await expectNoAckedWriteLost(0);
+  }));

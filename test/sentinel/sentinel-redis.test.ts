@@ -86,6 +86,19 @@ describe('SentinelRedis topology', () => {
     expect(out.named(CM, 'cache-scripts').data['common.sh']).toContain(`sentinel_id() { printf '%s/%s' "$NAMESPACE" "$1" | sha1sum | cut -c1-40; }`);
   });
 
+  test('boot decisions follow the highest sentinel config epoch, need a quorum of answers, and survive a full outage', () => {
+    const scripts = out.named(CM, 'cache-scripts').data;
+    expect(scripts['common.sh']).toContain('if [ "$(printf \'%s\\n\' "$_views" | wc -l)" -ge "$QUORUM" ]; then');
+    expect(scripts['common.sh']).toContain("best_view() { sort | uniq -c | sort -k2,2nr -k1,1nr | head -n 1 | awk '{ print $2, $3 }'; }");
+    expect(scripts['redis-entrypoint.sh']).toContain('if [ "$ORDINAL" = 0 ] && data_empty; then');
+    const sentinel = scripts['sentinel-entrypoint.sh'];
+    expect(sentinel).toContain('cat "$STATE_DIR/view"');
+    expect(sentinel).toContain("printf 'sentinel config-epoch %s %s\\n' \"$MASTER_NAME\" \"$epoch\"");
+    const spec = out.named(STS, 'cache-sentinel').spec.template.spec;
+    expect(spec.volume.find((v: any) => v.name === 'state')).toEqual({ name: 'state', empty_dir: { size_limit: '1Mi' } });
+    expect(spec.container[0].volume_mount).toContainEqual({ name: 'state', mount_path: '/var/lib/redis-topologies' });
+  });
+
   test('auth: generated password in a Secret, mounted, never in a ConfigMap', () => {
     const secret = out.named(SECRET, 'cache-auth');
     expect(secret.data.password).toMatch(/^\$\{random_password\.\w+\.result\}$/);

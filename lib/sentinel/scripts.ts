@@ -33,6 +33,7 @@ export function renderCommonSh(m: SentinelRedisModel): string {
     TLS: m.tls ? 1 : 0,
     BOOT_TIMEOUT: m.bootTimeoutSeconds,
     SELF_FAILOVER_WAIT: selfWait,
+    COLD_DOWN_AFTER: Math.max(30000, m.downAfterMilliseconds),
   };
   const header = Object.entries(constants)
     .map(([k, v]) => `${k}=${typeof v === 'number' ? v : shellQuote(v)}`)
@@ -255,6 +256,11 @@ while :; do
   sleep 1
 done
 
+# Is the primary up? If not (every pod restarting at once), start with a long down-after period.
+cold=0
+if [ "$(role_of "$primary")" != master ]; then cold=1; log "$primary is not up yet: cold start"; fi
+DOWN_AFTER=$(awk '$2 == "down-after-milliseconds" { print $4 }' "$CONFIG_DIR/sentinel-master.conf")
+
 umask 077
 {
   cat "$CONFIG_DIR/sentinel.conf"
@@ -269,6 +275,11 @@ umask 077
   printf 'sentinel current-epoch %s\\n' "$epoch"
   printf 'sentinel auth-pass %s %s\\n' "$MASTER_NAME" "$(conf_quote "$(password)")"
   cat "$CONFIG_DIR/sentinel-master.conf"
+  if [ "$cold" = 1 ]; then
+    # Cold start: the primary is not up yet. Give it time to start before declaring it down, so the
+    # sentinels do not promote a replica that is still loading or syncing (its data may be stale).
+    printf 'sentinel down-after-milliseconds %s %s\\n' "$MASTER_NAME" "$COLD_DOWN_AFTER"
+  fi
   # Every other data member and sentinel whose name resolves now is known from the start, so a
   # primary lost in this sentinel's first seconds still has a candidate replica and the full set
   # of voters (otherwise they are learnt from INFO every 10 s and hello messages every 2 s).
@@ -291,6 +302,22 @@ umask 077
   done
 } > "$RUNTIME.tmp"
 mv "$RUNTIME.tmp" "$RUNTIME"
+
+# After a cold start, the usual down-after period once the primary answers (or after the grace).
+if [ "$cold" = 1 ]; then
+  (
+    cold_start=$(date +%s)
+    while sleep 1; do
+      current=$(sentinel_view 127.0.0.1 | awk '{ print $2 }') || continue
+      if [ -n "$current" ] && [ "$(role_of "$current")" = master ] || [ $(( $(date +%s) - cold_start )) -ge $(( COLD_DOWN_AFTER / 1000 )) ]; then
+        if rcli 127.0.0.1 "$SENTINEL_PORT" SENTINEL SET "$MASTER_NAME" down-after-milliseconds "$DOWN_AFTER" | grep -q OK; then
+          log "primary $current is up: down-after-milliseconds back to $DOWN_AFTER"
+          exit 0
+        fi
+      fi
+    done
+  ) &
+fi
 
 # Keep this sentinel's view on the state volume (no secret in it), so that after a full outage the
 # sentinels remember the last primary instead of falling back to ordinal 0.

@@ -94,6 +94,9 @@ describe('SentinelRedis topology', () => {
     const sentinel = scripts['sentinel-entrypoint.sh'];
     expect(sentinel).toContain('cat "$STATE_DIR/view"');
     expect(sentinel).toContain("printf 'sentinel config-epoch %s %s\\n' \"$MASTER_NAME\" \"$epoch\"");
+    // Cold start: a long down-after period until the primary answers, so no replica is promoted early.
+    expect(sentinel).toContain("printf 'sentinel down-after-milliseconds %s %s\\n' \"$MASTER_NAME\" \"$COLD_DOWN_AFTER\"");
+    expect(scripts['common.sh']).toContain('COLD_DOWN_AFTER=30000');
     const spec = out.named(STS, 'cache-sentinel').spec.template.spec;
     expect(spec.volume.find((v: any) => v.name === 'state')).toEqual({ name: 'state', empty_dir: { size_limit: '1Mi' } });
     expect(spec.container[0].volume_mount).toContainEqual({ name: 'state', mount_path: '/var/lib/redis-topologies' });

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync, statSync } from 'fs';
 import { join } from 'path';
 
 /** Provider bindings must be imported by deep path: the package root costs ~1 s and ~170 MB per process. */
-const ROOT_IMPORT = /(from\s+|require\(\s*|import\(\s*)['"]@cdktf\/provider-(kubernetes|helm)['"]/;
+const ROOT_IMPORT = /(from\s+|require\(\s*|import\(\s*)['"]@cdktf\/provider-[a-z0-9-]+['"]/;
 /** cdktf itself is imported only through lib/core/cdktf.ts (and the test helpers), so a move to cdktn is a rename. */
 const CDKTF_IMPORT = /(from\s+|require\(\s*)['"]cdktf['"]/;
 const ALLOWED_CDKTF = new Set(['lib/core/cdktf.ts', 'test/helpers.ts', 'test/sentinel/two-stacks.test.ts']);
@@ -37,4 +37,5 @@ test('cdktf is imported only through lib/core/cdktf.ts', () => {
 test('the check itself catches a root import', () => {
   expect(ROOT_IMPORT.test("import { StatefulSetV1 } from '@cdktf/provider-kubernetes';")).toBe(true);
   expect(ROOT_IMPORT.test("import { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';")).toBe(false);
+  expect(ROOT_IMPORT.test("import { PrivateKey } from '@cdktf/provider-tls';")).toBe(true);
 });

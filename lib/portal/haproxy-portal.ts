@@ -132,7 +132,7 @@ export class HaproxyPortal extends Construct {
 
     // --- certificates ----------------------------------------------------------------------
     const dnsNames = [name, `${name}.${namespace}`, `${name}.${namespace}.svc`, this.host, ...(props.extraDnsNames ?? [])];
-    this.tls = new PortalTls(this, 'Tls', { name, namespace, certificates, dnsNames, labels: this.labels('tls') });
+    this.tls = new PortalTls(this, 'Tls', { name, namespace, certificates, commonName: this.host, dnsNames, labels: this.labels('tls') });
 
     // --- rendered configuration ------------------------------------------------------------
     this.configFiles = { 'haproxy.cfg': renderHaproxyCfg(m) };

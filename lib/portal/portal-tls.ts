@@ -18,6 +18,8 @@ export interface PortalTlsProps {
   readonly name: string;
   readonly namespace: string;
   readonly certificates: PortalCertificates;
+  /** Subject common name of the server certificate (the Service's full DNS name). */
+  readonly commonName: string;
   /** Subject alternative names of the server certificate. */
   readonly dnsNames: string[];
   readonly labels: Record<string, string>;
@@ -81,7 +83,7 @@ export class PortalTls extends Construct {
       const key = new PrivateKey(this, 'ServerKey', { algorithm: 'ECDSA', ecdsaCurve: 'P256' });
       const csr = new CertRequest(this, 'ServerRequest', {
         privateKeyPem: key.privateKeyPem,
-        subject: [{ commonName: props.dnsNames[props.dnsNames.length > 3 ? 3 : 0], organization: 'redis-topologies' }],
+        subject: [{ commonName: props.commonName, organization: 'redis-topologies' }],
         dnsNames: props.dnsNames,
       });
       const cert = new LocallySignedCert(this, 'ServerCert', {
@@ -98,6 +100,7 @@ export class PortalTls extends Construct {
         data: { 'tls.crt': cert.certPem, 'tls.key': key.privateKeyPemPkcs8, 'ca.crt': ca.certPem },
       });
       this.caCertificatePem = ca.certPem;
+      this.secretName = secretName;
       // A renewed certificate changes this value at apply time, which rolls the portals.
       this.rolloutAnnotations = { 'redis-topologies.io/certificate-sha256': Fn.sha256(cert.certPem) };
     } else if (c.kind === 'cert-manager') {
@@ -133,17 +136,14 @@ export class PortalTls extends Construct {
         },
         dependsOn,
       });
-      this.caCertificatePem = undefined;
-      // cert-manager renews in the cluster: HAProxy reads the PEM at start, so a renewal needs a
-      // portal restart (documented); the spec rolls when the Certificate's definition changes.
+      // cert-manager renews the Secret in the cluster; the portal entrypoint reloads HAProxy on a change.
       this.rolloutAnnotations = {};
+      this.secretName = secretName;
     } else {
       const o = c.existingOptions!;
       this.caCertificatePem = o.caCertificatePem;
       this.rolloutAnnotations = {};
       this.secretName = o.secretName;
-      return;
     }
-    this.secretName = secretName;
   }
 }

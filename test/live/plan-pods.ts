@@ -85,19 +85,13 @@ export class Plan {
     return r;
   }
 
-  /** The first resource of `type` (for singletons such as the portal's tls_cert_request). */
-  public first(type: string): any {
-    const r = Object.values<any>(this.json.resource[type] ?? {})[0];
-    if (!r) throw new Error(`no ${type} in the plan`);
-    return r;
-  }
 
   /**
-   * The containers of pod `podName` of StatefulSet `stsName`. `secretValues` replaces Terraform
+   * The containers of pod `podName` of the StatefulSet or Deployment `workload`. `secretValues` replaces Terraform
    * references inside Secret data (e.g. the random_password result) by key.
    */
-  public podContainers(stsName: string, podName: string, opts: { namespace: string; claims: ClaimStore; secretValues: Record<string, string>; externalSecrets?: Record<string, Record<string, string>> }): PlanContainer[] {
-    const sts = Object.values<any>(this.json.resource.kubernetes_stateful_set_v1 ?? {}).find((s) => s.metadata.name === stsName) ?? this.deployment(stsName);
+  public podContainers(workload: string, podName: string, opts: { namespace: string; claims: ClaimStore; secretValues: Record<string, string>; externalSecrets?: Record<string, Record<string, string>> }): PlanContainer[] {
+    const sts = Object.values<any>(this.json.resource.kubernetes_stateful_set_v1 ?? {}).find((s) => s.metadata.name === workload) ?? this.deployment(workload);
     const pod = sts.spec.template.spec;
     const podSc = pod.security_context ?? {};
     const volumes = new Map<string, any>((pod.volume ?? []).map((v: any) => [v.name, v]));
@@ -108,14 +102,14 @@ export class Plan {
       const uid = Number(sc.run_as_user ?? podSc.run_as_user);
       const gid = Number(sc.run_as_group ?? podSc.run_as_group ?? uid);
       const fsGroup = podSc.fs_group !== undefined ? Number(podSc.fs_group) : undefined;
-      if (!Number.isInteger(uid) || uid === 0) throw new Error(`${stsName}/${c.name}: the plan must set a non-root run_as_user`);
+      if (!Number.isInteger(uid) || uid === 0) throw new Error(`${workload}/${c.name}: the plan must set a non-root run_as_user`);
       const env: Record<string, string> = {};
       for (const e of c.env ?? []) {
         if (e.value !== undefined) env[e.name] = e.value;
         else if (e.value_from?.field_ref?.field_path === 'metadata.name') env[e.name] = podName;
         else if (e.value_from?.field_ref?.field_path === 'metadata.namespace') env[e.name] = opts.namespace;
         else if (e.value_from?.secret_key_ref) env[e.name] = this.secretData(e.value_from.secret_key_ref.name, opts)[e.value_from.secret_key_ref.key];
-        else throw new Error(`${stsName}/${c.name}: env ${e.name} has a source the emulator does not know`);
+        else throw new Error(`${workload}/${c.name}: env ${e.name} has a source the emulator does not know`);
       }
       const volumeMounts = (c.volume_mount ?? []).map((vm: any) => {
         let volume: PlanVolume;
@@ -123,7 +117,7 @@ export class Plan {
           volume = { kind: 'dir', hostDir: opts.claims.dir(podName, vm.name, uid, fsGroup ?? gid) };
         } else {
           const v = volumes.get(vm.name);
-          if (!v) throw new Error(`${stsName}/${c.name}: mount ${vm.name} has no volume`);
+          if (!v) throw new Error(`${workload}/${c.name}: mount ${vm.name} has no volume`);
           if (v.config_map) {
             const cm = this.resolveRef(v.config_map.name) ?? Object.values<any>(this.json.resource.kubernetes_config_map_v1).find((x) => x.metadata.name === v.config_map.name);
             if (!cm) throw new Error(`ConfigMap ${v.config_map.name} is not in the plan`);
@@ -133,7 +127,7 @@ export class Plan {
           } else if (v.empty_dir) {
             volume = { kind: 'dir', hostDir: emptyDir(uid, fsGroup ?? gid) };
           } else {
-            throw new Error(`${stsName}/${c.name}: volume ${vm.name} has a kind the emulator does not know`);
+            throw new Error(`${workload}/${c.name}: volume ${vm.name} has a kind the emulator does not know`);
           }
         }
         return { mountPath: vm.mount_path, readOnly: vm.read_only === true, volume };

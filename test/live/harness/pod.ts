@@ -383,32 +383,30 @@ export class EmulatedContainer {
   public updateFiles(mountPath: string, files: Record<string, string>): void {
     const projected = this.projected.get(mountPath);
     if (!projected) throw new Error(`${this.spec.name}: no files volume at ${mountPath} in the current run`);
-    const gid = this.spec.fsGroup ?? 0;
-    const mode = (projected.mode ?? 0o644) | (this.spec.fsGroup !== undefined ? 0o440 : 0);
     const staged = Object.entries(files).map(([key, content]) => {
       if (!/^[-._a-zA-Z0-9]+$/.test(key)) throw new Error(`invalid file key ${key}`);
       const tmp = path.join(projected.dir, `..${key}.new`);
-      fs.writeFileSync(tmp, content);
-      fs.chownSync(tmp, 0, gid);
-      fs.chmodSync(tmp, mode);
+      this.writeProjected(tmp, content, projected.mode);
       return [tmp, path.join(projected.dir, key)] as const;
     });
     for (const [tmp, file] of staged) fs.renameSync(tmp, file);
   }
 
-  /** Writes a 'files' volume into dir: root-owned (group fsGroup when set) with the given mode. */
+  /**
+   * One projected file: root-owned (group fsGroup when set). 0644 is the kubelet's defaultMode (a
+   * `cp` of the file stays writable for its new owner); it adds group read when it applies fsGroup.
+   */
+  private writeProjected(file: string, content: string, mode?: number): void {
+    fs.writeFileSync(file, content);
+    fs.chownSync(file, 0, this.spec.fsGroup ?? 0);
+    fs.chmodSync(file, (mode ?? 0o644) | (this.spec.fsGroup !== undefined ? 0o440 : 0));
+  }
+
+  /** Writes a 'files' volume into dir, each file as writeProjected makes it. */
   private project(volume: { files: Record<string, string>; mode?: number }, dir: string): string {
     const gid = this.spec.fsGroup ?? 0;
-    // 0644 is the kubelet's defaultMode (a `cp` of the file stays writable for its new owner);
-    // the kubelet adds group read when it applies fsGroup ownership.
-    const mode = (volume.mode ?? 0o644) | (this.spec.fsGroup !== undefined ? 0o440 : 0);
     fs.mkdirSync(dir, { mode: 0o755 });
-    for (const [key, content] of Object.entries(volume.files)) {
-      const file = path.join(dir, key);
-      fs.writeFileSync(file, content);
-      fs.chownSync(file, 0, gid);
-      fs.chmodSync(file, mode);
-    }
+    for (const [key, content] of Object.entries(volume.files)) this.writeProjected(path.join(dir, key), content, volume.mode);
     fs.chownSync(dir, 0, gid);
     return dir;
   }

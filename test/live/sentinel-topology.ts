@@ -204,6 +204,12 @@ export class LiveSentinelRedis {
       for (let s = 0; s < this.sentinelCount; s++) {
         if (skipSentinels.includes(s)) continue;
         if ((await this.sentinelMaster(s)) !== this.dataHost(primary)) return false;
+        // Healthy means a failover could happen now: every sentinel sees every replica up and linked.
+        const r = await this.cli(this.host('sentinel', s), this.sentinelPort, ['SENTINEL', 'replicas', this.masterName], 1500).catch(() => undefined);
+        const lines = r && r.code === 0 ? r.stdout.split('\n').map((l) => l.trim()) : [];
+        const linked = lines.filter((l, i) => lines[i - 1] === 'master-link-status' && l === 'ok').length;
+        const down = lines.filter((l, i) => lines[i - 1] === 'flags' && /s_down|disconnected/.test(l)).length;
+        if (linked < this.dataCount - 1 || down > 0) return false;
       }
       return true;
     }, { timeoutMs, intervalMs: 300, what });

@@ -2,6 +2,7 @@ import { Testing } from 'cdktf';
 import { Construct } from 'constructs';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { App, TerraformStack } from '../lib/core/cdktf';
+import { renderLiteral } from './terraform/template';
 
 /** Terraform resource types the tests look up. */
 export const STS = 'kubernetes_stateful_set_v1';
@@ -33,6 +34,15 @@ export class Synthed {
       throw new Error(`expected one ${type} named ${name}, found ${found.length}: ${this.list(type).map((r) => r.metadata?.name).join(', ')}`);
     }
     return found[0];
+  }
+
+  /**
+   * The `data` of the one ConfigMap (or Secret) named `name` as Terraform delivers it to the
+   * cluster: literal text with the template escapes read (`$${` is `${`). Throws for a value
+   * that Terraform would evaluate.
+   */
+  public renderedData(type: string, name: string): Record<string, string> {
+    return Object.fromEntries(Object.entries<string>(this.named(type, name).data ?? {}).map(([k, v]) => [renderLiteral(k), renderLiteral(v)]));
   }
 
   public outputs(): Record<string, any> {

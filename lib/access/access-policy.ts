@@ -3,6 +3,7 @@ import { NetworkPolicyV1, NetworkPolicyV1Spec, NetworkPolicyV1SpecIngressFrom } 
 import { childName, isDnsLabel, isLabelKey, isLabelValue, toDnsLabel } from '../core/names';
 import { PropsValidator } from '../core/validation';
 import { cidrContains, isPrivateCidr, parseIpv4Cidr, RFC1918_RANGES } from './cidr';
+import { terraformLiterals } from '../core/escaping';
 
 /** Label that names a namespace, set by Kubernetes itself on every namespace (>= 1.21). */
 const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
@@ -251,14 +252,14 @@ export class AccessPolicy extends Construct {
   }
 
   private policy(id: string, suffix: string, spec: NetworkPolicyV1Spec): NetworkPolicyV1 {
-    return new NetworkPolicyV1(this, id, {
+    return new NetworkPolicyV1(this, id, terraformLiterals({
       metadata: {
         name: childName(this.target.name, suffix),
         namespace: this.target.namespace,
         labels: { 'app.kubernetes.io/managed-by': 'redis-topologies', 'app.kubernetes.io/instance': this.target.name },
       },
       spec,
-    });
+    }));
   }
 }
 
@@ -286,7 +287,7 @@ export class AccessGrant extends Construct {
     v.check('ports', props.ports, (p) => p.length > 0 && p.every((x) => props.target.clientPorts.includes(x)),
       `a non-empty subset of the target's client ports (${props.target.clientPorts.join(', ')})`);
     v.throwIfInvalid();
-    this.resource = new NetworkPolicyV1(this, 'Resource', {
+    this.resource = new NetworkPolicyV1(this, 'Resource', terraformLiterals({
       metadata: {
         name: childName(props.target.name, `allow-${toDnsLabel(this.node.id, 40)}`),
         namespace: props.target.namespace,
@@ -297,7 +298,7 @@ export class AccessGrant extends Construct {
         policyTypes: ['Ingress'],
         ingress: [{ from: props.clients.map((c) => c._peer), ports: tcp(props.ports ?? props.target.clientPorts) }],
       },
-    });
+    }));
   }
 }
 

@@ -4,6 +4,7 @@ import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1';
 import { TerraformOutput } from '../core/cdktf';
 import { isDnsLabel, isDnsSubdomain } from '../core/names';
 import { PropsValidator } from '../core/validation';
+import { terraformLiterals } from '../core/escaping';
 
 /** What a client needs to reach a Sentinel-managed Redis. */
 export interface SentinelConnectionDetails {
@@ -115,21 +116,21 @@ export class ConnectionContract extends Construct {
 
     if (cm) {
       for (const ns of cm.namespaces ?? [d.namespace]) {
-        this.configMaps.push(new ConfigMapV1(this, `ElastisysConfigMap-${ns}`, {
+        this.configMaps.push(new ConfigMapV1(this, `ElastisysConfigMap-${ns}`, terraformLiterals({
           metadata: { name: cm.name ?? `${d.clusterName}-redis-config`, namespace: ns, labels },
           data: {
             REDIS_CLUSTER_NAME: d.clusterName,
             REDIS_SENTINEL_HOST: d.sentinelServiceHost,
             REDIS_SENTINEL_PORT: String(d.sentinelPort),
           },
-        }));
+        })));
       }
     }
 
     if (sec) {
       const role = sec.role ?? SentinelRole.MASTER;
       for (const ns of sec.namespaces ?? [d.namespace]) {
-        this.secrets.push(new SecretV1(this, `ThreeScaleSecret-${ns}`, {
+        this.secrets.push(new SecretV1(this, `ThreeScaleSecret-${ns}`, terraformLiterals({
           metadata: { name: sec.name ?? `${d.clusterName}-redis`, namespace: ns, labels },
           type: 'Opaque',
           data: {
@@ -137,14 +138,14 @@ export class ConnectionContract extends Construct {
             SENTINEL_HOSTS: threeScaleSentinelHosts(d.sentinelPodHosts, d.sentinelPort, d.sentinelPassword ?? d.password),
             SENTINEL_ROLE: role.value,
           },
-        }));
+        })));
       }
     }
 
     if (props.outputs !== false) {
       const prefix = props.outputPrefix ?? `redis_${d.clusterName.replace(/-/g, '_')}`;
       const out = (key: string, value: string | number | string[], description: string, sensitive = false) => {
-        const o = new TerraformOutput(this, key, { value, description, sensitive });
+        const o = new TerraformOutput(this, key, terraformLiterals({ value, description, sensitive }));
         o.overrideLogicalId(`${prefix}_${key}`);
       };
       out('cluster_name', d.clusterName, 'Topology name (REDIS_CLUSTER_NAME)');

@@ -11,5 +11,6 @@ export {
   TerraformStack,
   TerraformVariable,
   Token,
+  Tokenization,
 } from 'cdktf';
 export type { IResolvable } from 'cdktf';

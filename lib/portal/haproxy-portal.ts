@@ -19,6 +19,7 @@ import { PORTAL_PATHS, PortalModel, renderHaproxyCfg, renderPortalEntrypoint } f
 import { PortalCertificates, PortalHealthCheckOptions, PortalServiceType, TlsVersion } from './options';
 import { PortalConnection, PortalConnectionOptions } from './portal-connection';
 import { PortalTls } from './portal-tls';
+import { terraformLiterals } from '../core/escaping';
 
 export const PORTAL_PART_OF = 'redis-portal';
 export const PORTAL_DEFAULT_PORT = 6380;
@@ -137,10 +138,10 @@ export class HaproxyPortal extends Construct {
     // --- rendered configuration ------------------------------------------------------------
     this.configFiles = { 'haproxy.cfg': renderHaproxyCfg(m) };
     this.scriptFiles = { 'portal-entrypoint.sh': renderPortalEntrypoint(m) };
-    const configMap = new ConfigMapV1(this, 'Config', {
+    const configMap = new ConfigMapV1(this, 'Config', terraformLiterals({
       metadata: { name: childName(name, 'config'), namespace, labels: this.labels('config') },
       data: { ...this.configFiles, ...this.scriptFiles },
-    });
+    }));
 
     // --- workload --------------------------------------------------------------------------
     const id0 = this.identity('portal');
@@ -167,7 +168,7 @@ export class HaproxyPortal extends Construct {
     }
     const nodeSpread = props.nodeSpread ?? (ha ? Spread.REQUIRED : Spread.PREFERRED);
     const zoneSpread = props.zoneSpread ?? Spread.PREFERRED;
-    this.deployment = new DeploymentV1(this, 'Deployment', {
+    this.deployment = new DeploymentV1(this, 'Deployment', terraformLiterals({
       metadata: { name, namespace, labels: standardLabels(id0), annotations: { 'redis-topologies.io/availability': availability.value } },
       spec: {
         replicas: String(replicas),
@@ -204,14 +205,14 @@ export class HaproxyPortal extends Construct {
           },
         },
       },
-    });
+    }));
     if (replicas >= 2) {
-      new PodDisruptionBudgetV1(this, 'Pdb', {
+      new PodDisruptionBudgetV1(this, 'Pdb', terraformLiterals({
         metadata: { name, namespace, labels: standardLabels(id0) },
         spec: { maxUnavailable: '1', selector: { matchLabels: selector } },
-      });
+      }));
     }
-    this.service = new ServiceV1(this, 'Service', {
+    this.service = new ServiceV1(this, 'Service', terraformLiterals({
       metadata: { name, namespace, labels: standardLabels(id0), annotations: { ...serviceType.annotations } },
       spec: {
         type: serviceType.type,
@@ -219,7 +220,7 @@ export class HaproxyPortal extends Construct {
         port: [{ name: 'redis-tls', port, targetPort: 'redis-tls' }, { name: 'metrics', port: PORTAL_METRICS_PORT, targetPort: 'metrics' }],
         ...(serviceType.sourceRanges.length > 0 ? { loadBalancerSourceRanges: [...serviceType.sourceRanges] } : {}),
       },
-    });
+    }));
     if (!ha) {
       Annotations.of(this).addWarning(`${this.node.path}: development availability: ${replicas} portal(s), no redundancy. Not for production.`);
     }

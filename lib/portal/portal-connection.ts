@@ -3,6 +3,7 @@ import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import { TerraformOutput } from '../core/cdktf';
 import { childName, isDnsLabel } from '../core/names';
 import { PropsValidator } from '../core/validation';
+import { terraformLiterals } from '../core/escaping';
 
 export interface PortalConnectionOptions {
   /** Also publish the ConfigMap into these application namespaces. @default only the portal's namespace */
@@ -45,18 +46,18 @@ export class PortalConnection extends Construct {
     };
     const name = childName(props.name, 'connection');
     for (const ns of [props.namespace, ...(props.namespaces ?? [])]) {
-      this.configMaps.push(new ConfigMapV1(this, ns === props.namespace ? 'ConfigMap' : `ConfigMap-${ns}`, {
+      this.configMaps.push(new ConfigMapV1(this, ns === props.namespace ? 'ConfigMap' : `ConfigMap-${ns}`, terraformLiterals({
         metadata: { name, namespace: ns, labels: props.labels },
         data,
-      }));
+      })));
     }
     if (props.outputs ?? true) {
       const prefix = `redis_${props.name.replace(/-/g, '_')}`;
-      new TerraformOutput(this, 'Host', { value: props.host, description: `${props.name}: portal host` }).overrideLogicalId(`${prefix}_host`);
-      new TerraformOutput(this, 'Port', { value: props.port, description: `${props.name}: portal TLS port` }).overrideLogicalId(`${prefix}_port`);
-      new TerraformOutput(this, 'Tls', { value: true, description: `${props.name}: clients must use TLS` }).overrideLogicalId(`${prefix}_tls`);
+      new TerraformOutput(this, 'Host', terraformLiterals({ value: props.host, description: `${props.name}: portal host` })).overrideLogicalId(`${prefix}_host`);
+      new TerraformOutput(this, 'Port', terraformLiterals({ value: props.port, description: `${props.name}: portal TLS port` })).overrideLogicalId(`${prefix}_port`);
+      new TerraformOutput(this, 'Tls', terraformLiterals({ value: true, description: `${props.name}: clients must use TLS` })).overrideLogicalId(`${prefix}_tls`);
       if (props.caCertificatePem !== undefined) {
-        new TerraformOutput(this, 'Ca', { value: props.caCertificatePem, description: `${props.name}: CA certificate (PEM) that signs the portal certificate` }).overrideLogicalId(`${prefix}_ca_pem`);
+        new TerraformOutput(this, 'Ca', terraformLiterals({ value: props.caCertificatePem, description: `${props.name}: CA certificate (PEM) that signs the portal certificate` })).overrideLogicalId(`${prefix}_ca_pem`);
       }
     }
   }

@@ -13,6 +13,7 @@ import { childName, isDnsLabel, isDnsSubdomain } from '../core/names';
 import { ensureProvider } from '../core/providers';
 import { PropsValidator } from '../core/validation';
 import { PortalCertificates } from './options';
+import { terraformLiterals } from '../core/escaping';
 
 export interface PortalTlsProps {
   readonly name: string;
@@ -71,34 +72,34 @@ export class PortalTls extends Construct {
     if (c.kind === 'self-signed') {
       const o = c.selfSignedOptions ?? {};
       ensureProvider(this, 'tls', (stack) => new TlsProvider(stack, 'tls'));
-      const caKey = new PrivateKey(this, 'CaKey', { algorithm: 'ECDSA', ecdsaCurve: 'P256' });
-      const ca = new SelfSignedCert(this, 'Ca', {
+      const caKey = new PrivateKey(this, 'CaKey', terraformLiterals({ algorithm: 'ECDSA', ecdsaCurve: 'P256' }));
+      const ca = new SelfSignedCert(this, 'Ca', terraformLiterals({
         privateKeyPem: caKey.privateKeyPem,
         subject: [{ commonName: `${props.name}.${props.namespace} portal CA`, organization: 'redis-topologies' }],
         isCaCertificate: true,
         validityPeriodHours: (o.caValidityDays ?? 3650) * 24,
         earlyRenewalHours: 30 * 24,
         allowedUses: ['cert_signing', 'crl_signing'],
-      });
-      const key = new PrivateKey(this, 'ServerKey', { algorithm: 'ECDSA', ecdsaCurve: 'P256' });
-      const csr = new CertRequest(this, 'ServerRequest', {
+      }));
+      const key = new PrivateKey(this, 'ServerKey', terraformLiterals({ algorithm: 'ECDSA', ecdsaCurve: 'P256' }));
+      const csr = new CertRequest(this, 'ServerRequest', terraformLiterals({
         privateKeyPem: key.privateKeyPem,
         subject: [{ commonName: props.commonName, organization: 'redis-topologies' }],
         dnsNames: props.dnsNames,
-      });
-      const cert = new LocallySignedCert(this, 'ServerCert', {
+      }));
+      const cert = new LocallySignedCert(this, 'ServerCert', terraformLiterals({
         certRequestPem: csr.certRequestPem,
         caPrivateKeyPem: caKey.privateKeyPem,
         caCertPem: ca.certPem,
         validityPeriodHours: (o.validityDays ?? 365) * 24,
         earlyRenewalHours: (o.renewBeforeDays ?? 30) * 24,
         allowedUses: ['digital_signature', 'key_encipherment', 'server_auth'],
-      });
-      new SecretV1(this, 'Secret', {
+      }));
+      new SecretV1(this, 'Secret', terraformLiterals({
         metadata: { name: secretName, namespace: props.namespace, labels: props.labels },
         type: 'kubernetes.io/tls',
         data: { 'tls.crt': cert.certPem, 'tls.key': key.privateKeyPemPkcs8, 'ca.crt': ca.certPem },
-      });
+      }));
       this.caCertificatePem = ca.certPem;
       this.secretName = secretName;
       // A renewed certificate changes this value at apply time, which rolls the portals.
@@ -108,7 +109,7 @@ export class PortalTls extends Construct {
       let dependsOn: Release[] | undefined;
       if (o.install) {
         ensureProvider(this, 'helm', (stack) => new HelmProvider(stack, 'helm', {}));
-        dependsOn = [new Release(this, 'CertManager', {
+        dependsOn = [new Release(this, 'CertManager', terraformLiterals({
           name: 'cert-manager',
           chart: 'cert-manager',
           repository: o.install.repository ?? 'https://charts.jetstack.io',
@@ -117,9 +118,9 @@ export class PortalTls extends Construct {
           createNamespace: true,
           wait: true,
           set: [{ name: 'crds.enabled', value: 'true' }],
-        })];
+        }))];
       }
-      new Manifest(this, 'Certificate', {
+      new Manifest(this, 'Certificate', terraformLiterals({
         manifest: {
           apiVersion: 'cert-manager.io/v1',
           kind: 'Certificate',
@@ -135,7 +136,7 @@ export class PortalTls extends Construct {
           },
         },
         dependsOn,
-      });
+      }));
       // cert-manager renews the Secret in the cluster; the portal entrypoint reloads HAProxy on a change.
       this.rolloutAnnotations = {};
       this.secretName = secretName;

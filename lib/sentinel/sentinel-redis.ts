@@ -25,6 +25,7 @@ import { AclPermissions, AclUser, Availability, EvictionPolicy, Persistence } fr
 import { renderAclRules, renderRedisConf } from './redis-conf';
 import { renderSentinelConf, renderSentinelMasterConf } from './sentinel-conf';
 import { renderScripts } from './scripts';
+import { terraformLiterals } from '../core/escaping';
 
 /** Part-of label value of every SentinelRedis object. */
 export const SENTINEL_REDIS_PART_OF = 'sentinel-redis';
@@ -279,17 +280,17 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
     let password: string | undefined;
     if (auth.source === 'generated') {
       ensureProvider(this, 'random', (stack) => new RandomProvider(stack, 'random'));
-      const main = new Password(this, 'Password', { length: auth.length, special: false });
+      const main = new Password(this, 'Password', terraformLiterals({ length: auth.length, special: false }));
       password = main.result;
       const data: Record<string, string> = { [auth.passwordKey]: main.result };
       for (const u of aclUsers) {
-        data[aclPasswordKey(u.name)] = new Password(this, `AclPassword-${u.name}`, { length: auth.length, special: false }).result;
+        data[aclPasswordKey(u.name)] = new Password(this, `AclPassword-${u.name}`, terraformLiterals({ length: auth.length, special: false })).result;
       }
-      const secret = new SecretV1(this, 'AuthSecret', {
+      const secret = new SecretV1(this, 'AuthSecret', terraformLiterals({
         metadata: { name: names.authSecret, namespace: m.namespace, labels: this.labels('auth', 'redis') },
         type: 'Opaque',
         data,
-      });
+      }));
       authSecretName = secret.metadata.name!;
     } else {
       authSecretName = auth.existingSecretName!;
@@ -304,14 +305,14 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
     }
     this.configFiles = configFiles;
     this.scriptFiles = renderScripts(m);
-    const configMap = new ConfigMapV1(this, 'Config', {
+    const configMap = new ConfigMapV1(this, 'Config', terraformLiterals({
       metadata: { name: childName(name, 'config'), namespace: m.namespace, labels: this.labels('config', 'redis') },
       data: { ...configFiles },
-    });
-    const scriptsMap = new ConfigMapV1(this, 'Scripts', {
+    }));
+    const scriptsMap = new ConfigMapV1(this, 'Scripts', terraformLiterals({
       metadata: { name: childName(name, 'scripts'), namespace: m.namespace, labels: this.labels('config', 'redis') },
       data: { ...this.scriptFiles },
-    });
+    }));
     const checksum = checksumAnnotations(configFiles, this.scriptFiles);
 
     // --- shared pod pieces -----------------------------------------------------------------
@@ -341,7 +342,7 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
     // --- data members ----------------------------------------------------------------------
     const dataId = this.identity('data', 'redis');
     const dataSelector = selectorLabels(dataId);
-    const dataHeadless = new ServiceV1(this, 'DataHeadless', {
+    const dataHeadless = new ServiceV1(this, 'DataHeadless', terraformLiterals({
       metadata: { name: names.dataHeadlessService, namespace: m.namespace, labels: standardLabels(dataId) },
       spec: {
         clusterIp: 'None',
@@ -349,7 +350,7 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
         selector: dataSelector,
         port: [{ name: 'redis', port: REDIS_PORT, targetPort: 'redis' }],
       },
-    });
+    }));
 
     const storage = props.storage;
     const dataVolumeClaims = storage.kind === 'persistent'
@@ -399,7 +400,7 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
       });
     }
 
-    this.dataStatefulSet = new StatefulSetV1(this, 'Data', {
+    this.dataStatefulSet = new StatefulSetV1(this, 'Data', terraformLiterals({
       metadata: { name: names.dataStatefulSet, namespace: m.namespace, labels: standardLabels(dataId), annotations: { 'redis-topologies.io/availability': availability.value } },
       spec: {
         serviceName: dataHeadless.metadata.name,
@@ -422,28 +423,28 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
         },
         volumeClaimTemplate: dataVolumeClaims,
       },
-    });
-    new PodDisruptionBudgetV1(this, 'DataPdb', {
+    }));
+    new PodDisruptionBudgetV1(this, 'DataPdb', terraformLiterals({
       metadata: { name: childName(name, 'data'), namespace: m.namespace, labels: standardLabels(dataId) },
       spec: { maxUnavailable: '1', selector: { matchLabels: dataSelector } },
-    });
+    }));
 
     // --- sentinels -------------------------------------------------------------------------
     if (ha) {
       const sentinelId = this.identity('sentinel', 'redis-sentinel');
       const sentinelSelector = selectorLabels(sentinelId);
       const sentinelPorts = [{ name: 'sentinel', port: SENTINEL_PORT, targetPort: 'sentinel' }];
-      const sentinelHeadless = new ServiceV1(this, 'SentinelHeadless', {
+      const sentinelHeadless = new ServiceV1(this, 'SentinelHeadless', terraformLiterals({
         metadata: { name: names.sentinelHeadlessService, namespace: m.namespace, labels: standardLabels(sentinelId) },
         spec: { clusterIp: 'None', publishNotReadyAddresses: true, selector: sentinelSelector, port: sentinelPorts },
-      });
-      new ServiceV1(this, 'SentinelService', {
+      }));
+      new ServiceV1(this, 'SentinelService', terraformLiterals({
         metadata: { name: names.sentinelService, namespace: m.namespace, labels: standardLabels(sentinelId) },
         spec: { type: 'ClusterIP', selector: sentinelSelector, port: sentinelPorts },
-      });
+      }));
       const sprobe = (kind: string) => ['sh', `${PATHS.scripts}/sentinel-probe.sh`, kind];
       const sentinelMemory = props.sentinelMemoryLimit ?? '64Mi';
-      this.sentinelStatefulSet = new StatefulSetV1(this, 'Sentinel', {
+      this.sentinelStatefulSet = new StatefulSetV1(this, 'Sentinel', terraformLiterals({
         metadata: { name: names.sentinelStatefulSet, namespace: m.namespace, labels: standardLabels(sentinelId) },
         spec: {
           serviceName: sentinelHeadless.metadata.name,
@@ -477,12 +478,12 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
             },
           },
         },
-      });
-      new PodDisruptionBudgetV1(this, 'SentinelPdb', {
+      }));
+      new PodDisruptionBudgetV1(this, 'SentinelPdb', terraformLiterals({
         metadata: { name: childName(name, 'sentinel'), namespace: m.namespace, labels: standardLabels(sentinelId) },
         // A failover needs `quorum` sentinels to agree and a majority to elect a leader.
         spec: { minAvailable: String(Math.max(quorum, Math.floor(sentinels / 2) + 1)), selector: { matchLabels: sentinelSelector } },
-      });
+      }));
     } else {
       Annotations.of(this).addWarning(`${this.node.path}: development availability: one Redis, no sentinels, no failover. Not for production.`);
     }

@@ -21,7 +21,7 @@ function build(over: Partial<HaproxyPortalProps> = {}, redisOver: Record<string,
 }
 
 function cfg(out: Synthed): string {
-  return out.named(CM, 'cache-portal-config').data['haproxy.cfg'];
+  return out.renderedData(CM, 'cache-portal-config')['haproxy.cfg'];
 }
 
 function portalSpec(out: Synthed): any {
@@ -90,7 +90,7 @@ describe('HaproxyPortal', () => {
   });
 
   test('the password is never in the ConfigMap: the entrypoint reads it from the Secret', () => {
-    const data = out.named(CM, 'cache-portal-config').data;
+    const data = out.renderedData(CM, 'cache-portal-config');
     expect(JSON.stringify(data)).not.toContain('random_password');
     const auth = portalSpec(out).volume.find((v: any) => v.name === 'auth');
     expect(auth.secret.items).toEqual([{ key: 'password', path: 'password' }]);

@@ -19,7 +19,7 @@ function build(over: Partial<SentinelRedisProps> = {}): { out: Synthed; redis: S
 }
 
 function configOf(out: Synthed, file: string): string {
-  return out.named(CM, 'cache-config').data[file];
+  return out.renderedData(CM, 'cache-config')[file];
 }
 
 describe('SentinelRedis topology', () => {
@@ -79,15 +79,15 @@ describe('SentinelRedis topology', () => {
   });
 
   test('sentinel entrypoint: stable run IDs, peers and replicas known from the start, only if they resolve', () => {
-    const script = out.named(CM, 'cache-scripts').data['sentinel-entrypoint.sh'];
+    const script = out.renderedData(CM, 'cache-scripts')['sentinel-entrypoint.sh'];
     expect(script).toContain(`printf 'sentinel myid %s\\n' "$(sentinel_id "$SELF")"`);
     expect(script).toMatch(/getent hosts "\$_h" >\/dev\/null 2>&1; then\n\s+printf 'sentinel known-replica/);
     expect(script).toMatch(/getent hosts "\$_h" >\/dev\/null 2>&1; then\n\s+printf 'sentinel known-sentinel/);
-    expect(out.named(CM, 'cache-scripts').data['common.sh']).toContain(`sentinel_id() { printf '%s/%s' "$NAMESPACE" "$1" | sha1sum | cut -c1-40; }`);
+    expect(out.renderedData(CM, 'cache-scripts')['common.sh']).toContain(`sentinel_id() { printf '%s/%s' "$NAMESPACE" "$1" | sha1sum | cut -c1-40; }`);
   });
 
   test('boot decisions follow the highest sentinel config epoch, need a quorum of answers, and survive a full outage', () => {
-    const scripts = out.named(CM, 'cache-scripts').data;
+    const scripts = out.renderedData(CM, 'cache-scripts');
     expect(scripts['common.sh']).toContain('if [ "$(printf \'%s\\n\' "$_views" | wc -l)" -ge "$QUORUM" ]; then');
     expect(scripts['common.sh']).toContain("best_view() { sort | uniq -c | sort -k2,2nr -k1,1nr | head -n 1 | awk '{ print $2, $3 }'; }");
     expect(scripts['redis-entrypoint.sh']).toContain('if [ "$ORDINAL" = 0 ] && data_empty; then');

@@ -1,10 +1,44 @@
 /**
  * Reads a synthesized plan (cdk.tf.json) and turns a StatefulSet's pod template into the container
  * specs the live harness runs: the same command, args, env, mount paths and user as on a cluster.
- * ConfigMap volumes carry the ConfigMap's data from the plan; Secret volumes carry the plan's data
- * with Terraform-generated values replaced by test values; emptyDirs and claims are host folders.
+ *
+ * Every value is taken as Terraform delivers it to the Kubernetes API, not as the JSON spells it:
+ * a plan that Terraform would refuse (an unescaped `${...}` or `%{`) fails here, before any pod
+ * starts, and literal strings are rendered by the template reader whose output the unit suite
+ * checks against the real terraform binary (test/terraform). Values that Terraform computes at
+ * apply time (a Secret's generated password) are TerraformValue objects, never strings, so they
+ * cannot be booted by mistake.
+ *
+ * ConfigMap volumes carry the ConfigMap's rendered data; Secret volumes carry the plan's data
+ * with Terraform-computed values replaced by test values; emptyDirs and claims are host folders.
  */
 import { makeVolumeDir } from './harness/pod';
+import { formatFinding, scanPlan } from '../terraform/plan-check';
+import { parseTemplate, renderLiteral } from '../terraform/template';
+
+/** A plan value that Terraform evaluates at plan or apply time (it has interpolations). */
+export class TerraformValue {
+  constructor(public readonly template: string) {}
+  public toString(): string {
+    return this.template;
+  }
+}
+
+/** The plan as Terraform delivers it: literal strings rendered, evaluated ones as TerraformValue. */
+function renderPlanValues(v: unknown): unknown {
+  if (typeof v === 'string') return parseTemplate(v).every((p) => p.kind === 'literal') ? renderLiteral(v) : new TerraformValue(v);
+  if (Array.isArray(v)) return v.map(renderPlanValues);
+  if (v !== null && typeof v === 'object') {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k === '//' ? k : renderLiteral(k), renderPlanValues(x)]));
+  }
+  return v;
+}
+
+/** A string the container receives; a value only Terraform knows cannot be emulated. */
+function literal(value: unknown, where: string): string {
+  if (typeof value === 'string') return value;
+  throw new Error(`${where}: ${String(value)} is computed by Terraform; the emulator needs a literal`);
+}
 
 export interface PlanVolumeFiles { kind: 'files'; files: Record<string, string>; mode?: number }
 export interface PlanVolumeDir { kind: 'dir'; hostDir: string }
@@ -57,11 +91,25 @@ function project(data: Record<string, string>, items?: Array<{ key: string; path
 const REF = /^\$\{(kubernetes_[a-z_0-9]+)\.([A-Za-z0-9_-]+)\.metadata\[0\]\.name\}$/;
 
 export class Plan {
-  constructor(public readonly json: any) {}
+  /** The plan as Terraform delivers it (see renderPlanValues). */
+  public readonly json: any;
 
-  private resolveRef(value: string): any | undefined {
-    const m = REF.exec(value);
-    return m ? this.json.resource?.[m[1]]?.[m[2]] : undefined;
+  /** Throws, naming every finding, when Terraform would refuse the plan. */
+  constructor(public readonly raw: any) {
+    const findings = scanPlan('plan', raw);
+    if (findings.length > 0) {
+      throw new Error(`Terraform would refuse this plan; no pod is started:\n${findings.map(formatFinding).join('\n')}`);
+    }
+    this.json = renderPlanValues(raw);
+  }
+
+  /** The resource a `${<type>.<id>.metadata[0].name}` reference points to. */
+  private resolveRef(value: unknown): any | undefined {
+    if (!(value instanceof TerraformValue)) return undefined;
+    const m = REF.exec(value.template);
+    const r = m ? this.json.resource?.[m[1]]?.[m[2]] : undefined;
+    if (!r) throw new Error(`${value.template}: a reference the emulator cannot resolve`);
+    return r;
   }
 
   /** The StatefulSet whose metadata.name is `name`. */
@@ -105,7 +153,7 @@ export class Plan {
       if (!Number.isInteger(uid) || uid === 0) throw new Error(`${workload}/${c.name}: the plan must set a non-root run_as_user`);
       const env: Record<string, string> = {};
       for (const e of c.env ?? []) {
-        if (e.value !== undefined) env[e.name] = e.value;
+        if (e.value !== undefined) env[e.name] = literal(e.value, `${workload}/${c.name} env ${e.name}`);
         else if (e.value_from?.field_ref?.field_path === 'metadata.name') env[e.name] = podName;
         else if (e.value_from?.field_ref?.field_path === 'metadata.namespace') env[e.name] = opts.namespace;
         else if (e.value_from?.secret_key_ref) env[e.name] = this.secretData(e.value_from.secret_key_ref.name, opts)[e.value_from.secret_key_ref.key];
@@ -121,7 +169,7 @@ export class Plan {
           if (v.config_map) {
             const cm = this.resolveRef(v.config_map.name) ?? Object.values<any>(this.json.resource.kubernetes_config_map_v1).find((x) => x.metadata.name === v.config_map.name);
             if (!cm) throw new Error(`ConfigMap ${v.config_map.name} is not in the plan`);
-            volume = { kind: 'files', files: project({ ...cm.data }, v.config_map.items), mode: parseInt(v.config_map.default_mode ?? '0644', 8) };
+            volume = { kind: 'files', files: project(Object.fromEntries(Object.entries(cm.data ?? {}).map(([k, x]) => [k, literal(x, `ConfigMap ${cm.metadata.name} key ${k}`)])), v.config_map.items), mode: parseInt(v.config_map.default_mode ?? '0644', 8) };
           } else if (v.secret) {
             volume = { kind: 'files', files: project(this.secretData(v.secret.secret_name, opts), v.secret.items), mode: parseInt(v.secret.default_mode ?? '0644', 8) };
           } else if (v.empty_dir) {
@@ -130,23 +178,29 @@ export class Plan {
             throw new Error(`${workload}/${c.name}: volume ${vm.name} has a kind the emulator does not know`);
           }
         }
-        return { mountPath: vm.mount_path, readOnly: vm.read_only === true, volume };
+        return { mountPath: literal(vm.mount_path, `${workload}/${c.name} mount ${vm.name}`), readOnly: vm.read_only === true, volume };
       });
-      return { name: c.name, command: c.command, args: c.args, env, runAsUser: uid, runAsGroup: gid, fsGroup, volumeMounts };
+      const where = `${workload}/${c.name}`;
+      return {
+        name: c.name,
+        command: (c.command ?? []).map((x: unknown) => literal(x, `${where} command`)),
+        args: c.args?.map((x: unknown) => literal(x, `${where} args`)),
+        env, runAsUser: uid, runAsGroup: gid, fsGroup, volumeMounts,
+      };
     });
   }
 
   /** Data of a Secret from the plan (Terraform references replaced by test values), or an external one. */
-  private secretData(nameOrRef: string, opts: { secretValues: Record<string, string>; externalSecrets?: Record<string, Record<string, string>> }): Record<string, string> {
+  private secretData(nameOrRef: string | TerraformValue, opts: { secretValues: Record<string, string>; externalSecrets?: Record<string, Record<string, string>> }): Record<string, string> {
     const secret = this.resolveRef(nameOrRef) ?? Object.values<any>(this.json.resource.kubernetes_secret_v1 ?? {}).find((s) => s.metadata.name === nameOrRef);
     if (!secret) {
-      const ext = opts.externalSecrets?.[nameOrRef];
+      const ext = opts.externalSecrets?.[literal(nameOrRef, 'Secret name')];
       if (!ext) throw new Error(`Secret ${nameOrRef} is neither in the plan nor given to the test`);
       return ext;
     }
     const files: Record<string, string> = {};
-    for (const [k, v] of Object.entries<string>(secret.data ?? {})) {
-      if (/\$\{/.test(v)) {
+    for (const [k, v] of Object.entries<string | TerraformValue>(secret.data ?? {})) {
+      if (v instanceof TerraformValue) {
         if (opts.secretValues[k] === undefined) throw new Error(`Secret ${secret.metadata.name} key ${k} is a Terraform value (${v}); give the test a value for it`);
         files[k] = opts.secretValues[k];
       } else {

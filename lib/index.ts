@@ -4,6 +4,7 @@ export * from './core/labels';
 export * from './core/quantity';
 export * from './core/pod-security';
 export * from './core/checksum';
+export * from './core/escaping';
 export * from './storage/encrypted-storage-class';
 export * from './storage/data-storage';
 export * from './access/cidr';

@@ -1,8 +1,8 @@
 import { readdirSync, readFileSync, statSync } from 'fs';
 import { join } from 'path';
-import { Testing } from 'cdktf';
 import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
-import { TerraformStack, TerraformVariable } from '../../lib/core/cdktf';
+import { TerraformVariable } from '../../lib/core/cdktf';
+import { emptyStack, synth } from '../helpers';
 import { escapeTemplateLiteral, escapeTemplateText, terraformLiterals, unescapeTemplateLiteral } from '../../lib/core/escaping';
 import { renderLiteral } from '../terraform/template';
 
@@ -16,23 +16,21 @@ describe('escaping of literal text for Terraform templates', () => {
   });
 
   test('tokens stay references; only the literal text around them is escaped', () => {
-    const app = Testing.app();
-    const stack = new TerraformStack(app, 's');
-    const ns = new TerraformVariable(stack, 'ns', { type: 'string' });
-    new ConfigMapV1(stack, 'Cm', terraformLiterals({
-      metadata: { name: 'cm', namespace: ns.stringValue },
-      data: { 'run.sh': `echo "\${HOME:-/tmp}" in ${ns.stringValue} %{x}`, [`k\${x}`]: 'v' },
-    }));
-    const cm = JSON.parse(Testing.synth(stack)).resource.kubernetes_config_map_v1.Cm;
+    const out = synth((stack) => {
+      const ns = new TerraformVariable(stack, 'ns', { type: 'string' });
+      new ConfigMapV1(stack, 'Cm', terraformLiterals({
+        metadata: { name: 'cm', namespace: ns.stringValue },
+        data: { 'run.sh': `echo "\${HOME:-/tmp}" in ${ns.stringValue} %{x}`, [`k\${x}`]: 'v' },
+      }));
+    });
+    const cm = out.resources('kubernetes_config_map_v1').Cm;
     expect(cm.metadata.namespace).toBe('${var.ns}');
     expect(cm.data['run.sh']).toBe('echo "$${HOME:-/tmp}" in ${var.ns} %%{x}');
     expect(cm.data['k$${x}']).toBe('v');
   });
 
   test('a literal $ directly before a reference is refused (Terraform cannot write it)', () => {
-    const app = Testing.app();
-    const stack = new TerraformStack(app, 's');
-    const ns = new TerraformVariable(stack, 'ns', { type: 'string' }).stringValue;
+    const ns = new TerraformVariable(emptyStack(), 'ns', { type: 'string' }).stringValue;
     expect(() => escapeTemplateText(`cost: $${ns}`)).toThrow(/literal "\$" directly before a Terraform reference/);
     expect(escapeTemplateText(`$ ${ns}`)).toBe(`$ ${ns}`);
   });

@@ -5,6 +5,8 @@ export * from './core/quantity';
 export * from './core/pod-security';
 export * from './core/checksum';
 export * from './core/escaping';
+export * from './core/registry';
+export * from './core/rules';
 export * from './storage/encrypted-storage-class';
 export * from './storage/data-storage';
 export * from './access/cidr';

@@ -3,7 +3,7 @@ import { NetworkPolicyV1, NetworkPolicyV1Spec, NetworkPolicyV1SpecIngressFrom } 
 import { childName, isDnsLabel, isLabelKey, isLabelValue, toDnsLabel } from '../core/names';
 import { PropsValidator } from '../core/validation';
 import { cidrContains, isPrivateCidr, parseIpv4Cidr, RFC1918_RANGES } from './cidr';
-import { terraformLiterals } from '../core/escaping';
+import { kubernetesObject } from '../core/registry';
 
 /** Label that names a namespace, set by Kubernetes itself on every namespace (>= 1.21). */
 const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
@@ -252,7 +252,7 @@ export class AccessPolicy extends Construct {
   }
 
   private policy(id: string, suffix: string, spec: NetworkPolicyV1Spec): NetworkPolicyV1 {
-    return new NetworkPolicyV1(this, id, terraformLiterals({
+    return new NetworkPolicyV1(this, id, kubernetesObject(this, 'NetworkPolicy', {
       metadata: {
         name: childName(this.target.name, suffix),
         namespace: this.target.namespace,
@@ -287,7 +287,7 @@ export class AccessGrant extends Construct {
     v.check('ports', props.ports, (p) => p.length > 0 && p.every((x) => props.target.clientPorts.includes(x)),
       `a non-empty subset of the target's client ports (${props.target.clientPorts.join(', ')})`);
     v.throwIfInvalid();
-    this.resource = new NetworkPolicyV1(this, 'Resource', terraformLiterals({
+    this.resource = new NetworkPolicyV1(this, 'Resource', kubernetesObject(this, 'NetworkPolicy', {
       metadata: {
         name: childName(props.target.name, `allow-${toDnsLabel(this.node.id, 40)}`),
         namespace: props.target.namespace,

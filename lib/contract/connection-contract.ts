@@ -5,6 +5,7 @@ import { TerraformOutput } from '../core/cdktf';
 import { isDnsLabel, isDnsSubdomain } from '../core/names';
 import { PropsValidator } from '../core/validation';
 import { terraformLiterals } from '../core/escaping';
+import { kubernetesObject } from '../core/registry';
 
 /** What a client needs to reach a Sentinel-managed Redis. */
 export interface SentinelConnectionDetails {
@@ -116,7 +117,7 @@ export class ConnectionContract extends Construct {
 
     if (cm) {
       for (const ns of cm.namespaces ?? [d.namespace]) {
-        this.configMaps.push(new ConfigMapV1(this, `ElastisysConfigMap-${ns}`, terraformLiterals({
+        this.configMaps.push(new ConfigMapV1(this, `ElastisysConfigMap-${ns}`, kubernetesObject(this, 'ConfigMap', {
           metadata: { name: cm.name ?? `${d.clusterName}-redis-config`, namespace: ns, labels },
           data: {
             REDIS_CLUSTER_NAME: d.clusterName,
@@ -130,7 +131,7 @@ export class ConnectionContract extends Construct {
     if (sec) {
       const role = sec.role ?? SentinelRole.MASTER;
       for (const ns of sec.namespaces ?? [d.namespace]) {
-        this.secrets.push(new SecretV1(this, `ThreeScaleSecret-${ns}`, terraformLiterals({
+        this.secrets.push(new SecretV1(this, `ThreeScaleSecret-${ns}`, kubernetesObject(this, 'Secret', {
           metadata: { name: sec.name ?? `${d.clusterName}-redis`, namespace: ns, labels },
           type: 'Opaque',
           data: {

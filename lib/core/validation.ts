@@ -28,15 +28,35 @@ export function formatViolation(v: PropViolation): string {
   return `${v.constructPath}: invalid prop "${v.prop}" = ${describeValue(v.value)}; allowed: ${v.allowed}`;
 }
 
-function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
+/** A value as the user wrote it: strings quoted, NaN and Infinity as themselves, objects by class. */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return isUnresolved(value) ? `a Terraform token ${JSON.stringify(value)}` : JSON.stringify(value);
+  if (typeof value === 'number' && isUnresolved(value)) return 'a Terraform token (number)';
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean') return String(value);
   if (value === undefined) return 'undefined';
+  if (typeof value === 'function') return `a function${value.name ? ` ${value.name}` : ''}`;
+  if (typeof value === 'symbol') return value.toString();
+  if (value !== null && typeof value === 'object') {
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== null && proto !== Object.prototype && proto !== Array.prototype && typeof proto.constructor === 'function') {
+      const fields = safeJson(value);
+      return `a ${proto.constructor.name}${fields && fields !== '{}' ? ` ${fields}` : ''}`;
+    }
+  }
+  return safeJson(value) ?? String(value);
+}
+
+function safeJson(value: unknown): string | undefined {
   try {
-    return JSON.stringify(value);
+    return JSON.stringify(value, (_k, v) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v));
   } catch {
-    return String(value);
+    return undefined;
   }
 }
+
+/** The constructor of a library class whose constructor is private (enum-like option classes). */
+// eslint-disable-next-line @typescript-eslint/ban-types
+export type OptionClass<T> = Function & { readonly prototype: T };
 
 /** True when the value (or anything inside it) is a cdktf token that only resolves at apply time. */
 export function isUnresolved(value: unknown): boolean {
@@ -71,6 +91,48 @@ export class PropsValidator {
     this.violations.push({ constructPath: this.scope.node.path, prop, value, allowed });
   }
 
+  /**
+   * A required prop: present (not undefined or null) and of the given JavaScript type. For callers
+   * in plain JavaScript, where the compiler did not check. Returns whether it passed.
+   */
+  public required(prop: string, value: unknown, type: 'string' | 'number' | 'boolean' | 'object' | 'array', allowed: string): boolean {
+    if (value === undefined || value === null) {
+      this.fail(prop, value, `${allowed} (required)`);
+      return false;
+    }
+    return this.type(prop, value, type, allowed);
+  }
+
+  /** An optional prop of the given JavaScript type (tokens pass as strings, numbers and lists). */
+  public type(prop: string, value: unknown, type: 'string' | 'number' | 'boolean' | 'object' | 'array', allowed: string): boolean {
+    if (value === undefined) return true;
+    const ok = type === 'array' ? Array.isArray(value) : type === 'object' ? value !== null && typeof value === 'object' && !Array.isArray(value) : typeof value === type;
+    if (!ok) this.fail(prop, value, allowed);
+    return ok;
+  }
+
+  /**
+   * An instance of one of the library's enum-like classes, made by its static factories: a
+   * look-alike object (`{ value: 'TLSv1.0' }`) or a string from JavaScript is refused, naming the
+   * factories that make a valid one.
+   */
+  public option<T>(prop: string, value: T | undefined, cls: OptionClass<T>, factories: string): boolean {
+    if (value === undefined) return true;
+    if (value instanceof (cls as unknown as new () => T)) return true;
+    this.fail(prop, value, `one of ${factories}`);
+    return false;
+  }
+
+  /**
+   * A value needed at synth time: a Terraform token (a variable, another resource's attribute) is
+   * refused, saying why it must be known when the plan is written.
+   */
+  public known(prop: string, value: unknown, why: string): boolean {
+    if (value === undefined || !isUnresolved(value)) return true;
+    this.fail(prop, value, `a literal value, not a Terraform token: ${why}`);
+    return false;
+  }
+
   public integer(prop: string, value: number | undefined, min: number, max = Number.MAX_SAFE_INTEGER): boolean {
     const allowed = max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;
     return this.check(prop, value, (n) => Number.isInteger(n) && n >= min && n <= max, allowed);
@@ -78,6 +140,11 @@ export class PropsValidator {
 
   public oneOf<T>(prop: string, value: T | undefined, options: readonly T[]): boolean {
     return this.check(prop, value, (v) => options.includes(v), `one of ${options.map((o) => JSON.stringify(o)).join(', ')}`);
+  }
+
+  /** Whether a violation was recorded for `prop` or a prop under it (`prop.x`, `prop[0]`). */
+  public failed(prop: string): boolean {
+    return this.violations.some((x) => x.prop === prop || x.prop.startsWith(`${prop}.`) || x.prop.startsWith(`${prop}[`));
   }
 
   public get hasViolations(): boolean {

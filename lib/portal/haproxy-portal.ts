@@ -19,7 +19,7 @@ import { PORTAL_PATHS, PortalModel, renderHaproxyCfg, renderPortalEntrypoint } f
 import { PortalCertificates, PortalHealthCheckOptions, PortalServiceType, TlsVersion } from './options';
 import { PortalConnection, PortalConnectionOptions } from './portal-connection';
 import { PortalTls } from './portal-tls';
-import { terraformLiterals } from '../core/escaping';
+import { kubernetesObject } from '../core/registry';
 
 export const PORTAL_PART_OF = 'redis-portal';
 export const PORTAL_DEFAULT_PORT = 6380;
@@ -138,7 +138,7 @@ export class HaproxyPortal extends Construct {
     // --- rendered configuration ------------------------------------------------------------
     this.configFiles = { 'haproxy.cfg': renderHaproxyCfg(m) };
     this.scriptFiles = { 'portal-entrypoint.sh': renderPortalEntrypoint(m) };
-    const configMap = new ConfigMapV1(this, 'Config', terraformLiterals({
+    const configMap = new ConfigMapV1(this, 'Config', kubernetesObject(this, 'ConfigMap', {
       metadata: { name: childName(name, 'config'), namespace, labels: this.labels('config') },
       data: { ...this.configFiles, ...this.scriptFiles },
     }));
@@ -168,7 +168,7 @@ export class HaproxyPortal extends Construct {
     }
     const nodeSpread = props.nodeSpread ?? (ha ? Spread.REQUIRED : Spread.PREFERRED);
     const zoneSpread = props.zoneSpread ?? Spread.PREFERRED;
-    this.deployment = new DeploymentV1(this, 'Deployment', terraformLiterals({
+    this.deployment = new DeploymentV1(this, 'Deployment', kubernetesObject(this, 'Deployment', {
       metadata: { name, namespace, labels: standardLabels(id0), annotations: { 'redis-topologies.io/availability': availability.value } },
       spec: {
         replicas: String(replicas),
@@ -207,12 +207,12 @@ export class HaproxyPortal extends Construct {
       },
     }));
     if (replicas >= 2) {
-      new PodDisruptionBudgetV1(this, 'Pdb', terraformLiterals({
+      new PodDisruptionBudgetV1(this, 'Pdb', kubernetesObject(this, 'PodDisruptionBudget', {
         metadata: { name, namespace, labels: standardLabels(id0) },
         spec: { maxUnavailable: '1', selector: { matchLabels: selector } },
       }));
     }
-    this.service = new ServiceV1(this, 'Service', terraformLiterals({
+    this.service = new ServiceV1(this, 'Service', kubernetesObject(this, 'Service', {
       metadata: { name, namespace, labels: standardLabels(id0), annotations: { ...serviceType.annotations } },
       spec: {
         type: serviceType.type,

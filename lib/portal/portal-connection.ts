@@ -4,6 +4,7 @@ import { TerraformOutput } from '../core/cdktf';
 import { childName, isDnsLabel } from '../core/names';
 import { PropsValidator } from '../core/validation';
 import { terraformLiterals } from '../core/escaping';
+import { kubernetesObject } from '../core/registry';
 
 export interface PortalConnectionOptions {
   /** Also publish the ConfigMap into these application namespaces. @default only the portal's namespace */
@@ -46,7 +47,7 @@ export class PortalConnection extends Construct {
     };
     const name = childName(props.name, 'connection');
     for (const ns of [props.namespace, ...(props.namespaces ?? [])]) {
-      this.configMaps.push(new ConfigMapV1(this, ns === props.namespace ? 'ConfigMap' : `ConfigMap-${ns}`, terraformLiterals({
+      this.configMaps.push(new ConfigMapV1(this, ns === props.namespace ? 'ConfigMap' : `ConfigMap-${ns}`, kubernetesObject(this, 'ConfigMap', {
         metadata: { name, namespace: ns, labels: props.labels },
         data,
       })));

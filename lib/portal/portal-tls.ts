@@ -14,6 +14,7 @@ import { ensureProvider } from '../core/providers';
 import { PropsValidator } from '../core/validation';
 import { PortalCertificates } from './options';
 import { terraformLiterals } from '../core/escaping';
+import { kubernetesObject } from '../core/registry';
 
 export interface PortalTlsProps {
   readonly name: string;
@@ -95,7 +96,7 @@ export class PortalTls extends Construct {
         earlyRenewalHours: (o.renewBeforeDays ?? 30) * 24,
         allowedUses: ['digital_signature', 'key_encipherment', 'server_auth'],
       }));
-      new SecretV1(this, 'Secret', terraformLiterals({
+      new SecretV1(this, 'Secret', kubernetesObject(this, 'Secret', {
         metadata: { name: secretName, namespace: props.namespace, labels: props.labels },
         type: 'kubernetes.io/tls',
         data: { 'tls.crt': cert.certPem, 'tls.key': key.privateKeyPemPkcs8, 'ca.crt': ca.certPem },

@@ -26,6 +26,7 @@ import { renderAclRules, renderRedisConf } from './redis-conf';
 import { renderSentinelConf, renderSentinelMasterConf } from './sentinel-conf';
 import { renderScripts } from './scripts';
 import { terraformLiterals } from '../core/escaping';
+import { kubernetesObject } from '../core/registry';
 
 /** Part-of label value of every SentinelRedis object. */
 export const SENTINEL_REDIS_PART_OF = 'sentinel-redis';
@@ -286,7 +287,7 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
       for (const u of aclUsers) {
         data[aclPasswordKey(u.name)] = new Password(this, `AclPassword-${u.name}`, terraformLiterals({ length: auth.length, special: false })).result;
       }
-      const secret = new SecretV1(this, 'AuthSecret', terraformLiterals({
+      const secret = new SecretV1(this, 'AuthSecret', kubernetesObject(this, 'Secret', {
         metadata: { name: names.authSecret, namespace: m.namespace, labels: this.labels('auth', 'redis') },
         type: 'Opaque',
         data,
@@ -305,11 +306,11 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
     }
     this.configFiles = configFiles;
     this.scriptFiles = renderScripts(m);
-    const configMap = new ConfigMapV1(this, 'Config', terraformLiterals({
+    const configMap = new ConfigMapV1(this, 'Config', kubernetesObject(this, 'ConfigMap', {
       metadata: { name: childName(name, 'config'), namespace: m.namespace, labels: this.labels('config', 'redis') },
       data: { ...configFiles },
     }));
-    const scriptsMap = new ConfigMapV1(this, 'Scripts', terraformLiterals({
+    const scriptsMap = new ConfigMapV1(this, 'Scripts', kubernetesObject(this, 'ConfigMap', {
       metadata: { name: childName(name, 'scripts'), namespace: m.namespace, labels: this.labels('config', 'redis') },
       data: { ...this.scriptFiles },
     }));
@@ -342,7 +343,7 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
     // --- data members ----------------------------------------------------------------------
     const dataId = this.identity('data', 'redis');
     const dataSelector = selectorLabels(dataId);
-    const dataHeadless = new ServiceV1(this, 'DataHeadless', terraformLiterals({
+    const dataHeadless = new ServiceV1(this, 'DataHeadless', kubernetesObject(this, 'Service', {
       metadata: { name: names.dataHeadlessService, namespace: m.namespace, labels: standardLabels(dataId) },
       spec: {
         clusterIp: 'None',
@@ -400,7 +401,7 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
       });
     }
 
-    this.dataStatefulSet = new StatefulSetV1(this, 'Data', terraformLiterals({
+    this.dataStatefulSet = new StatefulSetV1(this, 'Data', kubernetesObject(this, 'StatefulSet', {
       metadata: { name: names.dataStatefulSet, namespace: m.namespace, labels: standardLabels(dataId), annotations: { 'redis-topologies.io/availability': availability.value } },
       spec: {
         serviceName: dataHeadless.metadata.name,
@@ -424,7 +425,7 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
         volumeClaimTemplate: dataVolumeClaims,
       },
     }));
-    new PodDisruptionBudgetV1(this, 'DataPdb', terraformLiterals({
+    new PodDisruptionBudgetV1(this, 'DataPdb', kubernetesObject(this, 'PodDisruptionBudget', {
       metadata: { name: childName(name, 'data'), namespace: m.namespace, labels: standardLabels(dataId) },
       spec: { maxUnavailable: '1', selector: { matchLabels: dataSelector } },
     }));
@@ -434,17 +435,17 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
       const sentinelId = this.identity('sentinel', 'redis-sentinel');
       const sentinelSelector = selectorLabels(sentinelId);
       const sentinelPorts = [{ name: 'sentinel', port: SENTINEL_PORT, targetPort: 'sentinel' }];
-      const sentinelHeadless = new ServiceV1(this, 'SentinelHeadless', terraformLiterals({
+      const sentinelHeadless = new ServiceV1(this, 'SentinelHeadless', kubernetesObject(this, 'Service', {
         metadata: { name: names.sentinelHeadlessService, namespace: m.namespace, labels: standardLabels(sentinelId) },
         spec: { clusterIp: 'None', publishNotReadyAddresses: true, selector: sentinelSelector, port: sentinelPorts },
       }));
-      new ServiceV1(this, 'SentinelService', terraformLiterals({
+      new ServiceV1(this, 'SentinelService', kubernetesObject(this, 'Service', {
         metadata: { name: names.sentinelService, namespace: m.namespace, labels: standardLabels(sentinelId) },
         spec: { type: 'ClusterIP', selector: sentinelSelector, port: sentinelPorts },
       }));
       const sprobe = (kind: string) => ['sh', `${PATHS.scripts}/sentinel-probe.sh`, kind];
       const sentinelMemory = props.sentinelMemoryLimit ?? '64Mi';
-      this.sentinelStatefulSet = new StatefulSetV1(this, 'Sentinel', terraformLiterals({
+      this.sentinelStatefulSet = new StatefulSetV1(this, 'Sentinel', kubernetesObject(this, 'StatefulSet', {
         metadata: { name: names.sentinelStatefulSet, namespace: m.namespace, labels: standardLabels(sentinelId) },
         spec: {
           serviceName: sentinelHeadless.metadata.name,
@@ -479,7 +480,7 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
           },
         },
       }));
-      new PodDisruptionBudgetV1(this, 'SentinelPdb', terraformLiterals({
+      new PodDisruptionBudgetV1(this, 'SentinelPdb', kubernetesObject(this, 'PodDisruptionBudget', {
         metadata: { name: childName(name, 'sentinel'), namespace: m.namespace, labels: standardLabels(sentinelId) },
         // A failover needs `quorum` sentinels to agree and a majority to elect a leader.
         spec: { minAvailable: String(Math.max(quorum, Math.floor(sentinels / 2) + 1)), selector: { matchLabels: sentinelSelector } },

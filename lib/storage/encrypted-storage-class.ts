@@ -3,7 +3,7 @@ import { StorageClassV1 } from '@cdktf/provider-kubernetes/lib/storage-class-v1'
 import { standardLabels } from '../core/labels';
 import { isDnsSubdomain, resourceName } from '../core/names';
 import { PropsValidator } from '../core/validation';
-import { terraformLiterals } from '../core/escaping';
+import { kubernetesObject } from '../core/registry';
 
 /**
  * A StorageClass whose volumes are encrypted at rest. Topologies take this type for persistent
@@ -244,7 +244,7 @@ export class EncryptedStorageClass extends Construct implements IEncryptedStorag
 
     this.storageClassName = name;
     this.encryptionDescription = props.encryption.description;
-    this.resource = new StorageClassV1(this, 'Resource', terraformLiterals({
+    this.resource = new StorageClassV1(this, 'Resource', kubernetesObject(this, 'StorageClass', {
       metadata: {
         name,
         labels: standardLabels({ name: 'storage', instance: name, component: 'storage-class', partOf: 'redis-topologies' }),

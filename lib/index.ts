@@ -6,6 +6,7 @@ export * from './core/pod-security';
 export * from './core/checksum';
 export * from './core/escaping';
 export * from './core/registry';
+export * from './core/availability';
 export * from './core/rules';
 export * from './storage/encrypted-storage-class';
 export * from './storage/data-storage';

@@ -52,6 +52,6 @@ describe('examples', () => {
     const portal = Object.values<any>(plan.resource.kubernetes_deployment_v1).find((d) => d.metadata.name === 'sessions-portal');
     expect(portal.spec.replicas).toBe('2');
     expect(Object.keys(plan.resource)).toEqual(expect.arrayContaining(['tls_private_key', 'tls_self_signed_cert', 'tls_locally_signed_cert']));
-    expect(plan.output.redis_sessions_portal_ca_pem).toBeDefined();
+    expect(plan.output.redis_redis_system_sessions_portal_ca_pem).toBeDefined();
   });
 });

@@ -31,7 +31,17 @@ export class RedisAuth {
     /** Length of generated passwords. */
     public readonly length: number,
   ) {}
+
+  /** Makes the class nominal: an object literal with the same fields is not a RedisAuth. */
+  private readonly optionClass = 'RedisAuth';
+
+  public toString(): string {
+    return `${this.optionClass}.${this.source}`;
+  }
 }
+
+/** The factories that make a RedisAuth, for validation messages. */
+export const REDIS_AUTH_FACTORIES = 'RedisAuth.generated(), RedisAuth.fromExistingSecret(options)';
 
 export interface GeneratedAuthOptions {
   /** Password length. @default 32 */

@@ -1,3 +1,6 @@
+import { DNS_NAME_ALLOWED, isDnsName, validateLabels, validateTolerations } from './rules';
+import { PropsValidator } from './validation';
+
 /** Hard (DoNotSchedule / required) or soft (ScheduleAnyway / preferred) spreading. */
 export class Spread {
   /** Pods are not scheduled where the rule would be broken. */
@@ -5,7 +8,17 @@ export class Spread {
   /** The scheduler tries to spread, but schedules anyway. */
   public static readonly PREFERRED = new Spread(false);
   private constructor(public readonly required: boolean) {}
+
+  /** Makes the class nominal: an object literal with the same fields is not a Spread. */
+  private readonly optionClass = 'Spread';
+
+  public toString(): string {
+    return `${this.optionClass}.${this.required ? 'REQUIRED' : 'PREFERRED'}`;
+  }
 }
+
+/** The factories that make a Spread, for validation messages. */
+export const SPREAD_FACTORIES = 'Spread.REQUIRED, Spread.PREFERRED';
 
 /** A toleration for dedicated node pools (taints). */
 export interface Toleration {
@@ -77,4 +90,15 @@ export interface WorkloadPlacementProps {
   readonly tolerations?: Toleration[];
   /** Cluster DNS domain. @default 'cluster.local' */
   readonly clusterDomain?: string;
+}
+
+/** The placement props every topology shares: spreads, node selector, tolerations, cluster domain. */
+export function validatePlacement(v: PropsValidator, props: WorkloadPlacementProps): void {
+  v.option('zoneSpread', props.zoneSpread, Spread, SPREAD_FACTORIES);
+  v.option('nodeSpread', props.nodeSpread, Spread, SPREAD_FACTORIES);
+  validateLabels(v, 'nodeSelector', props.nodeSelector);
+  validateTolerations(v, 'tolerations', props.tolerations);
+  if (v.type('clusterDomain', props.clusterDomain, 'string', DNS_NAME_ALLOWED)) {
+    v.check('clusterDomain', props.clusterDomain, (d) => isDnsName(d), DNS_NAME_ALLOWED);
+  }
 }

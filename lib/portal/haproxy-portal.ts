@@ -8,15 +8,15 @@ import { isPrivateCidr } from '../access/cidr';
 import { Annotations } from '../core/cdktf';
 import { checksumAnnotations } from '../core/checksum';
 import { selectorLabels, standardLabels } from '../core/labels';
-import { childName, isDnsLabel, isDnsSubdomain } from '../core/names';
-import { placement, Spread, WorkloadPlacementProps } from '../core/pod-template';
+import { childName, isDnsLabel } from '../core/names';
+import { DNS_NAME_ALLOWED, IMAGE_ALLOWED, isDnsName, isImage, validatePodPorts, validateResources } from '../core/rules';
+import { placement, Spread, validatePlacement, WorkloadPlacementProps } from '../core/pod-template';
 import { AUTOMOUNT_SERVICE_ACCOUNT_TOKEN, HAPROXY_UID, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../core/pod-security';
-import { isQuantity } from '../core/quantity';
 import { PropsValidator } from '../core/validation';
 import { IRedisDataMembers } from '../endpoint';
-import { Availability } from '../sentinel/options';
+import { Availability, AVAILABILITY_FACTORIES } from '../core/availability';
 import { PORTAL_PATHS, PortalModel, renderHaproxyCfg, renderPortalEntrypoint } from './haproxy-cfg';
-import { PortalCertificates, PortalHealthCheckOptions, PortalServiceType, TlsVersion } from './options';
+import { PORTAL_CERTIFICATES_FACTORIES, PORTAL_SERVICE_TYPE_FACTORIES, PortalCertificates, PortalHealthCheckOptions, PortalServiceType, TLS_VERSION_FACTORIES, TlsVersion } from './options';
 import { PortalConnection, PortalConnectionOptions } from './portal-connection';
 import { PortalTls } from './portal-tls';
 import { kubernetesObject } from '../core/registry';
@@ -95,6 +95,8 @@ export class HaproxyPortal extends Construct {
 
   constructor(scope: Construct, id: string, props: HaproxyPortalProps) {
     super(scope, id);
+    // Everything is checked before anything is derived (JavaScript callers included).
+    this.validate(props);
     const backend = props.backend;
     const availability = props.availability ?? Availability.HIGH_AVAILABILITY;
     const ha = availability.highlyAvailable;
@@ -105,7 +107,6 @@ export class HaproxyPortal extends Construct {
     const certificates = props.certificates ?? PortalCertificates.selfSigned();
     const serviceType = props.serviceType ?? PortalServiceType.clusterIp();
     const clusterDomain = props.clusterDomain ?? 'cluster.local';
-    this.validate(props, { name, ha, replicas, port, certificates, serviceType });
 
     this.name = name;
     this.namespace = namespace;
@@ -227,10 +228,13 @@ export class HaproxyPortal extends Construct {
 
     // --- access ----------------------------------------------------------------------------
     this.accessTarget = { namespace, name, podSelector: selector, clientPorts: [port] };
+    // Publishing the connection details into an application namespace also admits that
+    // namespace to the portal: one step, so the application can use what it was given.
+    const published = (props.connection?.namespaces ?? []).filter((ns) => ns !== namespace);
     this.accessPolicy = new AccessPolicy(this, 'Access', {
       ...this.accessTarget,
       peerPorts: [],
-      clients: props.clients,
+      clients: [...(props.clients ?? []), ...published.map((ns) => AccessClient.namespace(ns))],
       accessLabel: props.accessLabel,
       // HAProxy always exports metrics; scraping is admitted only when asked for.
       metricsPorts: props.metrics ? [PORTAL_METRICS_PORT] : undefined,
@@ -259,36 +263,58 @@ export class HaproxyPortal extends Construct {
     return standardLabels(this.identity(component));
   }
 
-  private validate(props: HaproxyPortalProps, d: { name: string; ha: boolean; replicas: number; port: number; certificates: PortalCertificates; serviceType: PortalServiceType }): void {
+  private validate(props: HaproxyPortalProps): void {
     const v = new PropsValidator(this);
-    v.check('name', props.name, (n) => isDnsLabel(n, 50), 'a DNS-1123 label of at most 50 characters');
-    if (d.ha) {
+    if (!v.required('props', props, 'object', 'a HaproxyPortalProps object')) v.throwIfInvalid();
+    const BACKEND = 'a topology to route to (a SentinelRedis, or any IRedisDataMembers: name, namespace, dataMemberHosts, redisPort, auth, accessTarget)';
+    if (v.required('backend', props.backend, 'object', BACKEND)) {
+      const b = props.backend;
+      const ok = typeof b.name === 'string' && typeof b.namespace === 'string' && Array.isArray(b.dataMemberHosts) && b.dataMemberHosts.length > 0
+        && typeof b.redisPort === 'number' && typeof b.auth?.secretName === 'string' && typeof b.accessTarget === 'object';
+      if (!ok) v.fail('backend', b, BACKEND);
+      else if (b.tlsEnabled && !b.tlsSecretName) v.fail('backend.tlsSecretName', undefined, 'the Secret with the data members\' ca.crt: the backend has TLS on');
+    }
+    v.option('availability', props.availability, Availability, AVAILABILITY_FACTORIES);
+    const ha = !(props.availability instanceof Availability) || props.availability.highlyAvailable;
+    const NAME = 'a DNS-1123 label of at most 50 characters';
+    if (v.type('name', props.name, 'string', NAME) && v.known('name', props.name, 'the certificate\'s DNS names and the haproxy.cfg are derived from it')) {
+      v.check('name', props.name, (n) => isDnsLabel(n, 50), NAME);
+      if (props.name !== undefined && props.name === props.backend?.name) v.fail('name', props.name, 'a name other than the backend\'s (their Services and PodDisruptionBudgets would collide)');
+    }
+    if (ha) {
       v.check('replicas', props.replicas, (r) => Number.isInteger(r) && r >= 2 && r <= 20,
         'an integer from 2 to 20 (one portal is a single point of failure; use Availability.DEVELOPMENT for a development setup)');
     } else {
       v.integer('replicas', props.replicas, 1, 20);
     }
-    v.check('port', props.port, (p) => Number.isInteger(p) && p >= 1024 && p <= 65535 && p !== PORTAL_METRICS_PORT,
-      `an unprivileged port from 1024 to 65535 other than the metrics port ${PORTAL_METRICS_PORT}`);
+    validatePodPorts(v, { port: props.port }, { 'the metrics port': PORTAL_METRICS_PORT });
     const hc = props.healthCheck ?? {};
-    v.integer('healthCheck.intervalMs', hc.intervalMs, 100, 60000);
-    v.integer('healthCheck.fall', hc.fall, 1, 10);
-    v.integer('healthCheck.rise', hc.rise, 1, 10);
-    v.integer('healthCheck.timeoutMs', hc.timeoutMs, 100, 60000);
+    if (v.type('healthCheck', props.healthCheck, 'object', 'health check options { intervalMs?, fall?, rise?, timeoutMs? }')) {
+      v.integer('healthCheck.intervalMs', hc.intervalMs, 100, 60000);
+      v.integer('healthCheck.fall', hc.fall, 1, 10);
+      v.integer('healthCheck.rise', hc.rise, 1, 10);
+      v.integer('healthCheck.timeoutMs', hc.timeoutMs, 100, 60000);
+    }
     v.integer('threads', props.threads, 1, 64);
     v.integer('maxConnections', props.maxConnections, 16, 1000000);
     v.integer('clientTimeoutSeconds', props.clientTimeoutSeconds, 1, 7 * 24 * 3600);
     v.integer('certificateReloadSeconds', props.certificateReloadSeconds, 5, 3600);
     v.check('bufferSize', props.bufferSize, (b) => Number.isInteger(b) && b >= 4096 && b <= 1048576, 'an integer from 4096 to 1048576 bytes');
-    v.check('memoryLimit', props.memoryLimit, isQuantity, 'a Kubernetes quantity such as 128Mi');
-    v.check('clusterDomain', props.clusterDomain, isDnsSubdomain, 'a DNS domain such as cluster.local');
-    (props.extraDnsNames ?? []).forEach((n, i) => v.check(`extraDnsNames[${i}]`, n, (x) => isDnsSubdomain(x) || /^\*\.[a-z0-9.-]+$/.test(x), 'a DNS name'));
-    d.serviceType.sourceRanges.forEach((c, i) => v.check(`serviceType.sourceRanges[${i}]`, c, isPrivateCidr,
-      'a private IPv4 CIDR inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16'));
-    if (props.backend.tlsEnabled && !props.backend.tlsSecretName) {
-      v.fail('backend.tlsSecretName', undefined, 'the Secret with the data members\' ca.crt: the backend has TLS on');
+    if (v.type('image', props.image, 'string', IMAGE_ALLOWED)) v.check('image', props.image, isImage, IMAGE_ALLOWED);
+    validateResources(v, { cpuRequest: props.cpuRequest, cpuLimit: props.cpuLimit, memoryLimit: props.memoryLimit }, {});
+    validatePlacement(v, props);
+    v.option('minTlsVersion', props.minTlsVersion, TlsVersion, TLS_VERSION_FACTORIES);
+    if (v.type('extraDnsNames', props.extraDnsNames, 'array', 'a list of DNS names')) {
+      (props.extraDnsNames ?? []).forEach((n, i) => v.check(`extraDnsNames[${i}]`, n, (x) => typeof x === 'string' && isDnsName(x, true), `${DNS_NAME_ALLOWED} (a leading "*." allowed)`));
     }
-    PortalTls.validate(v, d.certificates);
+    if (v.option('serviceType', props.serviceType, PortalServiceType, PORTAL_SERVICE_TYPE_FACTORIES)) {
+      (props.serviceType ?? PortalServiceType.clusterIp()).sourceRanges.forEach((c, i) => v.check(`serviceType.sourceRanges[${i}]`, c, isPrivateCidr,
+        'a private IPv4 CIDR inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16'));
+    }
+    if (v.option('certificates', props.certificates, PortalCertificates, PORTAL_CERTIFICATES_FACTORIES)) {
+      PortalTls.validate(v, props.certificates ?? PortalCertificates.selfSigned());
+    }
+    v.type('statsPage', props.statsPage, 'boolean', 'true or false');
     v.throwIfInvalid();
   }
 }

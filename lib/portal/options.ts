@@ -5,7 +5,17 @@ export class TlsVersion {
   /** TLS 1.3 only. */
   public static readonly TLS1_3 = new TlsVersion('TLSv1.3');
   private constructor(/** HAProxy's name for it. */ public readonly value: string) {}
+
+  /** Makes the class nominal: an object literal with the same fields is not a TlsVersion. */
+  private readonly optionClass = 'TlsVersion';
+
+  public toString(): string {
+    return `${this.optionClass}(${this.value})`;
+  }
 }
+
+/** The factories that make a TlsVersion, for validation messages. */
+export const TLS_VERSION_FACTORIES = 'TlsVersion.TLS1_2, TlsVersion.TLS1_3';
 
 /** A cert-manager Issuer (in the portal's namespace) or ClusterIssuer. */
 export class CertManagerIssuer {
@@ -18,7 +28,17 @@ export class CertManagerIssuer {
   }
 
   private constructor(public readonly kind: 'Issuer' | 'ClusterIssuer', public readonly name: string) {}
+
+  /** Makes the class nominal: an object literal with the same fields is not a CertManagerIssuer. */
+  private readonly optionClass = 'CertManagerIssuer';
+
+  public toString(): string {
+    return `${this.optionClass}.${this.kind}(${this.name})`;
+  }
 }
+
+/** The factories that make a CertManagerIssuer, for validation messages. */
+export const CERT_MANAGER_ISSUER_FACTORIES = 'CertManagerIssuer.issuer(name), CertManagerIssuer.clusterIssuer(name)';
 
 export interface SelfSignedCertificateOptions {
   /** Lifetime of the portal CA. @default 3650 */
@@ -87,7 +107,17 @@ export class PortalCertificates {
     public readonly certManagerOptions: CertManagerCertificateOptions | undefined,
     public readonly existingOptions: ExistingCertificateOptions | undefined,
   ) {}
+
+  /** Makes the class nominal: an object literal with the same fields is not a PortalCertificates. */
+  private readonly optionClass = 'PortalCertificates';
+
+  public toString(): string {
+    return `${this.optionClass}.${this.kind}`;
+  }
 }
+
+/** The factories that make a PortalCertificates, for validation messages. */
+export const PORTAL_CERTIFICATES_FACTORIES = 'PortalCertificates.selfSigned(), PortalCertificates.certManager(options), PortalCertificates.existingSecret(options)';
 
 /** Annotations that keep a LoadBalancer internal on the common clouds; each cloud ignores the others'. */
 export const INTERNAL_LOAD_BALANCER_ANNOTATIONS: Readonly<Record<string, string>> = {
@@ -122,7 +152,17 @@ export class PortalServiceType {
     public readonly annotations: Readonly<Record<string, string>>,
     public readonly sourceRanges: readonly string[],
   ) {}
+
+  /** Makes the class nominal: an object literal with the same fields is not a PortalServiceType. */
+  private readonly optionClass = 'PortalServiceType';
+
+  public toString(): string {
+    return `${this.optionClass}(${this.type})`;
+  }
 }
+
+/** The factories that make a PortalServiceType, for validation messages. */
+export const PORTAL_SERVICE_TYPE_FACTORIES = 'PortalServiceType.clusterIp(), PortalServiceType.internalLoadBalancer(options)';
 
 /** How often HAProxy asks each data member for its role. */
 export interface PortalHealthCheckOptions {

@@ -1,16 +1,20 @@
 import { Construct } from 'constructs';
 import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import { TerraformOutput } from '../core/cdktf';
-import { childName, isDnsLabel } from '../core/names';
+import { childName } from '../core/names';
+import { validateNamespaces } from '../core/rules';
+import { defaultOutputPrefix } from '../contract/connection-contract';
 import { PropsValidator } from '../core/validation';
 import { terraformLiterals } from '../core/escaping';
-import { kubernetesObject } from '../core/registry';
+import { claimOutput, kubernetesObject } from '../core/registry';
 
 export interface PortalConnectionOptions {
   /** Also publish the ConfigMap into these application namespaces. @default only the portal's namespace */
   readonly namespaces?: string[];
-  /** Terraform outputs `redis_<name>_host`, `_port`, `_tls` and `_ca_pem`. @default true */
+  /** Terraform outputs `<prefix>_host`, `_port`, `_tls` and `_ca_pem`. @default true */
   readonly outputs?: boolean;
+  /** Prefix of the output names. @default 'redis_<namespace>_<portal name>' with '-' as '_' ('redis_<portal name>' when the namespace is a Terraform token) */
+  readonly outputPrefix?: string;
 }
 
 export interface PortalConnectionProps extends PortalConnectionOptions {
@@ -34,9 +38,12 @@ export class PortalConnection extends Construct {
   constructor(scope: Construct, id: string, props: PortalConnectionProps) {
     super(scope, id);
     const v = new PropsValidator(this);
-    (props.namespaces ?? []).forEach((n, i) => v.check(`connection.namespaces[${i}]`, n, (x) => isDnsLabel(x), 'a namespace name'));
-    const dup = (props.namespaces ?? []).find((n, i, all) => all.indexOf(n) !== i || n === props.namespace);
-    if (dup !== undefined) v.fail('connection.namespaces', dup, 'namespaces listed once, other than the portal\'s own (always published)');
+    validateNamespaces(v, 'connection.namespaces', props.namespaces);
+    if (Array.isArray(props.namespaces) && props.namespaces.includes(props.namespace)) {
+      v.fail('connection.namespaces', props.namespace, 'namespaces other than the portal\'s own (always published)');
+    }
+    v.check('connection.outputPrefix', props.outputPrefix, (p) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(p), 'letters, digits and underscores, not starting with a digit');
+    v.type('connection.outputs', props.outputs, 'boolean', 'true or false');
     v.throwIfInvalid();
 
     const data: Record<string, string> = {
@@ -46,20 +53,23 @@ export class PortalConnection extends Construct {
       ...(props.caCertificatePem !== undefined ? { 'ca.crt': props.caCertificatePem } : {}),
     };
     const name = childName(props.name, 'connection');
-    for (const ns of [props.namespace, ...(props.namespaces ?? [])]) {
-      this.configMaps.push(new ConfigMapV1(this, ns === props.namespace ? 'ConfigMap' : `ConfigMap-${ns}`, kubernetesObject(this, 'ConfigMap', {
+    // Construct ids count the namespaces (never their names, which may be Terraform tokens).
+    [props.namespace, ...(props.namespaces ?? [])].forEach((ns, i) => {
+      this.configMaps.push(new ConfigMapV1(this, i === 0 ? 'ConfigMap' : `ConfigMap${i + 1}`, kubernetesObject(this, 'ConfigMap', {
         metadata: { name, namespace: ns, labels: props.labels },
         data,
       })));
-    }
+    });
     if (props.outputs ?? true) {
-      const prefix = `redis_${props.name.replace(/-/g, '_')}`;
-      new TerraformOutput(this, 'Host', terraformLiterals({ value: props.host, description: `${props.name}: portal host` })).overrideLogicalId(`${prefix}_host`);
-      new TerraformOutput(this, 'Port', terraformLiterals({ value: props.port, description: `${props.name}: portal TLS port` })).overrideLogicalId(`${prefix}_port`);
-      new TerraformOutput(this, 'Tls', terraformLiterals({ value: true, description: `${props.name}: clients must use TLS` })).overrideLogicalId(`${prefix}_tls`);
-      if (props.caCertificatePem !== undefined) {
-        new TerraformOutput(this, 'Ca', terraformLiterals({ value: props.caCertificatePem, description: `${props.name}: CA certificate (PEM) that signs the portal certificate` })).overrideLogicalId(`${prefix}_ca_pem`);
-      }
+      const prefix = props.outputPrefix ?? defaultOutputPrefix(props.namespace, props.name);
+      const out = (id: string, key: string, value: string | number | boolean, description: string) => {
+        claimOutput(this, `${prefix}_${key}`);
+        new TerraformOutput(this, id, terraformLiterals({ value, description: `${props.name}: ${description}` })).overrideLogicalId(`${prefix}_${key}`);
+      };
+      out('Host', 'host', props.host, 'portal host');
+      out('Port', 'port', props.port, 'portal TLS port');
+      out('Tls', 'tls', true, 'clients must use TLS');
+      if (props.caCertificatePem !== undefined) out('Ca', 'ca_pem', props.caCertificatePem, 'CA certificate (PEM) that signs the portal certificate');
     }
   }
 }

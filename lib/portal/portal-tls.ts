@@ -14,7 +14,7 @@ import { ensureProvider } from '../core/providers';
 import { PropsValidator } from '../core/validation';
 import { PortalCertificates } from './options';
 import { terraformLiterals } from '../core/escaping';
-import { kubernetesObject } from '../core/registry';
+import { claimObject, kubernetesObject } from '../core/registry';
 
 export interface PortalTlsProps {
   readonly name: string;
@@ -96,13 +96,14 @@ export class PortalTls extends Construct {
         earlyRenewalHours: (o.renewBeforeDays ?? 30) * 24,
         allowedUses: ['digital_signature', 'key_encipherment', 'server_auth'],
       }));
-      new SecretV1(this, 'Secret', kubernetesObject(this, 'Secret', {
+      const secret = new SecretV1(this, 'Secret', kubernetesObject(this, 'Secret', {
         metadata: { name: secretName, namespace: props.namespace, labels: props.labels },
         type: 'kubernetes.io/tls',
         data: { 'tls.crt': cert.certPem, 'tls.key': key.privateKeyPemPkcs8, 'ca.crt': ca.certPem },
       }));
       this.caCertificatePem = ca.certPem;
-      this.secretName = secretName;
+      // A Terraform reference: the portal's Deployment then depends on the Secret.
+      this.secretName = secret.metadata.name!;
       // A renewed certificate changes this value at apply time, which rolls the portals.
       this.rolloutAnnotations = { 'redis-topologies.io/certificate-sha256': Fn.sha256(cert.certPem) };
     } else if (c.kind === 'cert-manager') {
@@ -121,6 +122,9 @@ export class PortalTls extends Construct {
           set: [{ name: 'crds.enabled', value: 'true' }],
         }))];
       }
+      // cert-manager writes the Secret; both names are claimed so nothing else in the stack takes them.
+      claimObject(this, 'Certificate', secretName, props.namespace);
+      claimObject(this, 'Secret', secretName, props.namespace);
       new Manifest(this, 'Certificate', terraformLiterals({
         manifest: {
           apiVersion: 'cert-manager.io/v1',

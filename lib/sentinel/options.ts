@@ -1,16 +1,8 @@
-/** Enum-like option classes for SentinelRedis. */
-
-/** High availability (sentinels and failover) or a single development instance. */
-export class Availability {
-  /** A primary, replicas and a quorum of sentinels that fail over automatically. */
-  public static readonly HIGH_AVAILABILITY = new Availability('high-availability', true);
-  /**
-   * One data member and no sentinels: no failover, no redundancy. For development only; the plan
-   * carries the annotation `redis-topologies.io/availability: development`.
-   */
-  public static readonly DEVELOPMENT = new Availability('development', false);
-  private constructor(public readonly value: string, public readonly highlyAvailable: boolean) {}
-}
+/**
+ * Enum-like option classes for SentinelRedis. Each has a private constructor and a private member,
+ * so only the static factories make one: an object literal with the same fields does not
+ * type-check, and SentinelRedis refuses one at run time (for JavaScript callers).
+ */
 
 /** Redis `maxmemory-policy`. */
 export class EvictionPolicy {
@@ -24,32 +16,68 @@ export class EvictionPolicy {
   public static readonly VOLATILE_LFU = new EvictionPolicy('volatile-lfu');
   public static readonly VOLATILE_RANDOM = new EvictionPolicy('volatile-random');
   public static readonly VOLATILE_TTL = new EvictionPolicy('volatile-ttl');
-  private constructor(public readonly value: string) {}
+
+  /** Makes the class nominal: an object literal with the same fields is not an EvictionPolicy. */
+  private readonly optionClass = 'EvictionPolicy';
+
+  private constructor(/** Redis's name for it. */ public readonly value: string) {}
+
+  public toString(): string {
+    return `${this.optionClass}(${this.value})`;
+  }
 }
+
+/** The factories that make an EvictionPolicy, for validation messages. */
+export const EVICTION_POLICY_FACTORIES = 'EvictionPolicy.NOEVICTION, ALLKEYS_LRU, ALLKEYS_LFU, ALLKEYS_RANDOM, VOLATILE_LRU, VOLATILE_LFU, VOLATILE_RANDOM, VOLATILE_TTL';
 
 /** How data survives a restart of a data member. */
 export class Persistence {
   /**
-   * Append-only file, fsync every second (at most about one second of writes lost on a crash). The
-   * default for high availability: a primary restarted without persistence comes back empty, and
-   * its replica resynchronises to empty.
+   * Append-only file, fsync every second: at most about one second of acknowledged writes is lost
+   * when a member crashes. The default for high availability: a primary restarted without
+   * persistence comes back empty, and its replica resynchronises to empty.
    */
   public static aofEverySecond(): Persistence {
-    return new Persistence('aof', []);
+    return new Persistence('aof', [], 'append-only file, fsync every second');
   }
 
-  /** RDB snapshots at the given save points (seconds, changes). @default 3600/1, 300/100, 60/10000 */
+  /**
+   * RDB snapshots at the given save points (after `seconds`, if at least `changes` writes): a crash
+   * loses every write since the last snapshot, up to the longest interval. At least one save point;
+   * for no persistence at all say so with {@link Persistence.none}.
+   * @default save points 3600 s / 1 change, 300 s / 100 changes, 60 s / 10000 changes
+   */
   public static rdb(savePoints: RdbSavePoint[] = [{ seconds: 3600, changes: 1 }, { seconds: 300, changes: 100 }, { seconds: 60, changes: 10000 }]): Persistence {
-    return new Persistence('rdb', savePoints);
+    return new Persistence('rdb', savePoints, 'RDB snapshots');
   }
 
-  /** Nothing on disk: an ephemeral cache. Only with replicas and sentinels does the data outlive a pod. */
+  /**
+   * Nothing on disk: a restarted member starts empty. Only with replicas and sentinels does the
+   * data outlive a pod; a restart of every member loses everything. For caches.
+   */
   public static none(): Persistence {
-    return new Persistence('none', []);
+    return new Persistence('none', [], 'no persistence: a restart of every member loses all data');
   }
 
-  private constructor(public readonly mode: 'aof' | 'rdb' | 'none', public readonly savePoints: readonly RdbSavePoint[]) {}
+  /** Makes the class nominal: an object literal with the same fields is not a Persistence. */
+  private readonly optionClass = 'Persistence';
+
+  private constructor(
+    /** `aof`, `rdb` or `none`. */
+    public readonly mode: 'aof' | 'rdb' | 'none',
+    /** RDB save points (rdb only). */
+    public readonly savePoints: readonly RdbSavePoint[],
+    /** What this mode keeps, in words (used in docs and annotations). */
+    public readonly description: string,
+  ) {}
+
+  public toString(): string {
+    return `${this.optionClass}.${this.mode}`;
+  }
 }
+
+/** The factories that make a Persistence, for validation messages. */
+export const PERSISTENCE_FACTORIES = 'Persistence.aofEverySecond(), Persistence.rdb(savePoints), Persistence.none()';
 
 export interface RdbSavePoint {
   readonly seconds: number;
@@ -71,12 +99,34 @@ export class AclPermissions {
     return new AclPermissions('~* &* +@read +@connection -@dangerous');
   }
 
-  /** Raw ACL rules (everything after the user name and password), e.g. `~app:* +@read +@write`. */
+  /**
+   * Raw ACL rules (everything after the user name and password), e.g. `~app:* +@read +@write`.
+   * Rules that touch authentication (`nopass`, `resetpass`, `reset`, `>`, `<`, `#`, `!`, `on`,
+   * `off`) are refused: the library sets each user's password from its Secret.
+   */
   public static custom(rules: string): AclPermissions {
     return new AclPermissions(rules);
   }
 
+  /** Makes the class nominal: an object literal with the same fields is not an AclPermissions. */
+  private readonly optionClass = 'AclPermissions';
+
   private constructor(public readonly rules: string) {}
+
+  public toString(): string {
+    return `${this.optionClass}(${this.rules})`;
+  }
+}
+
+/** The factories that make an AclPermissions, for validation messages. */
+export const ACL_PERMISSIONS_FACTORIES = 'AclPermissions.application(), AclPermissions.readOnly(), AclPermissions.custom(rules)';
+
+/**
+ * The first ACL rule in `rules` that changes authentication or the user's on/off state, or
+ * undefined. Those belong to the library: every user has exactly the password in its Secret.
+ */
+export function authChangingAclRule(rules: string): string | undefined {
+  return rules.trim().split(/\s+/).find((r) => /^(nopass|resetpass|reset|on|off)$/i.test(r) || /^[<>#!]/.test(r));
 }
 
 export interface AclUser {

@@ -374,11 +374,15 @@ esac
 
 /** Every script, keyed by file name, as the scripts ConfigMap holds them. */
 export function renderScripts(m: SentinelRedisModel): Record<string, string> {
-  return {
+  const files: Record<string, string> = {
     'common.sh': renderCommonSh(m),
     'redis-entrypoint.sh': renderRedisEntrypoint(m),
     'redis-probe.sh': renderRedisProbe(m),
-    'sentinel-entrypoint.sh': renderSentinelEntrypoint(m),
-    'sentinel-probe.sh': renderSentinelProbe(m),
   };
+  // Development mode runs no sentinels: their scripts are not shipped.
+  if (m.sentinels > 0) {
+    files['sentinel-entrypoint.sh'] = renderSentinelEntrypoint(m);
+    files['sentinel-probe.sh'] = renderSentinelProbe(m);
+  }
+  return files;
 }

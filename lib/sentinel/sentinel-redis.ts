@@ -6,22 +6,24 @@ import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 import { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
 import { Password } from '@cdktf/provider-random/lib/password';
 import { RandomProvider } from '@cdktf/provider-random/lib/provider';
-import { AccessPolicy, AccessTarget, ClientAccessProps, MetricsAccessOptions } from '../access/access-policy';
-import { aclPasswordKey, RedisAuth, RedisAuthSecretRef } from '../auth/redis-auth';
-import { Annotations, Token } from '../core/cdktf';
+import { AccessClient, AccessPolicy, AccessTarget, ClientAccessProps, MetricsAccessOptions } from '../access/access-policy';
+import { aclPasswordKey, RedisAuth, REDIS_AUTH_FACTORIES, RedisAuthSecretRef } from '../auth/redis-auth';
+import { Annotations } from '../core/cdktf';
 import { ensureProvider } from '../core/providers';
 import { checksumAnnotations } from '../core/checksum';
 import { selectorLabels, standardLabels, topologySelector } from '../core/labels';
 import { childName, isDnsLabel, isDnsSubdomain, resourceName } from '../core/names';
-import { execProbe, fieldEnv, placement, Spread, WorkloadPlacementProps } from '../core/pod-template';
+import { execProbe, fieldEnv, placement, Spread, validatePlacement, WorkloadPlacementProps } from '../core/pod-template';
 import { AUTOMOUNT_SERVICE_ACCOUNT_TOKEN, REDIS_UID, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../core/pod-security';
-import { DEFAULT_MAXMEMORY_RATIO, isQuantity, maxmemoryBytes } from '../core/quantity';
+import { DEFAULT_MAXMEMORY_RATIO, maxmemoryBytes } from '../core/quantity';
+import { IMAGE_ALLOWED, isImage, isMemory, validateNamespace, validateRatio, validateResources } from '../core/rules';
 import { PropsValidator } from '../core/validation';
 import { ConnectionContract, ElastisysConfigMapOptions, ThreeScaleSecretOptions } from '../contract/connection-contract';
 import { ISentinelRedis } from '../endpoint';
 import { DataStorage } from '../storage/data-storage';
 import { dataMemberHost, PATHS, SentinelRedisModel, sentinelHost } from './model';
-import { AclPermissions, AclUser, Availability, EvictionPolicy, Persistence } from './options';
+import { Availability, AVAILABILITY_FACTORIES } from '../core/availability';
+import { ACL_PERMISSIONS_FACTORIES, AclPermissions, AclUser, authChangingAclRule, EVICTION_POLICY_FACTORIES, EvictionPolicy, Persistence, PERSISTENCE_FACTORIES } from './options';
 import { renderAclRules, renderRedisConf } from './redis-conf';
 import { renderSentinelConf, renderSentinelMasterConf } from './sentinel-conf';
 import { renderScripts } from './scripts';
@@ -102,6 +104,8 @@ export interface SentinelRedisProps extends WorkloadPlacementProps, ClientAccess
   readonly threeScaleSecret?: ThreeScaleSecretOptions;
   /** Terraform outputs. @default true */
   readonly outputs?: boolean;
+  /** Prefix of the Terraform output names. @default 'redis_<namespace>_<name>' with '-' as '_' */
+  readonly outputPrefix?: string;
   /** How long a member may search for the primary at boot before exiting. @default 600 */
   readonly bootTimeoutSeconds?: number;
 }
@@ -131,6 +135,13 @@ export interface SentinelRedisAttributes {
   readonly authSecretName?: string;
   /** @default 'password' */
   readonly passwordKey?: string;
+}
+
+/** The storage prop: a DataStorage made by its factories, then its own checks. */
+function checkDataStorage(v: PropsValidator, prop: string, value: unknown): void {
+  const allowed = 'DataStorage.encrypted(storageClass, size), DataStorage.unencrypted({ ..., acknowledgeUnencrypted: true }) or DataStorage.ephemeral()';
+  if (!v.required(prop, value, 'object', allowed)) return;
+  if (v.option(prop, value as DataStorage, DataStorage, allowed)) (value as DataStorage)._validate(v, prop);
 }
 
 /** Object names derived from the topology name; shared by the construct and fromAttributes. */
@@ -229,6 +240,9 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
 
   constructor(scope: Construct, id: string, props: SentinelRedisProps) {
     super(scope, id);
+    // Everything is checked before anything is derived: a JavaScript caller with a missing or
+    // mistyped prop gets the validation message, never a TypeError from inside the library.
+    this.validate(props);
     const availability = props.availability ?? Availability.HIGH_AVAILABILITY;
     const ha = availability.highlyAvailable;
     const name = resourceName(this, props.name, 40);
@@ -241,9 +255,7 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
     const auth = props.auth ?? RedisAuth.generated();
     const aclUsers = props.aclUsers ?? [];
     const minReplicasToWrite = props.minReplicasToWrite ?? 0;
-
     this.name = name;
-    this.validate(props, { name, ha, dataMembers, sentinels, quorum, memoryLimit, ratio, auth, aclUsers, minReplicasToWrite });
 
     const names = topologyNames(name);
     this.model = {
@@ -501,10 +513,16 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
     this.sentinelHosts = endpoint.sentinelHosts;
     this.highlyAvailable = ha;
 
+    // Publishing connection details into an application namespace also admits that namespace:
+    // one step, so an application given the details can use them.
+    const published = [
+      ...(props.elastisysConfigMap ? props.elastisysConfigMap.namespaces ?? [] : []),
+      ...(props.threeScaleSecret?.namespaces ?? []),
+    ].filter((ns, i, all) => ns !== m.namespace && all.indexOf(ns) === i);
     this.accessPolicy = new AccessPolicy(this, 'Access', {
       ...this.accessTarget,
       peerPorts: ha ? [REDIS_PORT, SENTINEL_PORT] : [REDIS_PORT],
-      clients: props.clients,
+      clients: [...(props.clients ?? []), ...published.map((ns) => AccessClient.namespace(ns))],
       accessLabel: props.accessLabel,
       metricsPorts: props.metrics ? [METRICS_PORT] : undefined,
       metrics: props.metrics,
@@ -515,14 +533,18 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
         clusterName: name,
         namespace: m.namespace,
         masterName: m.masterName,
-        sentinelServiceHost: ha ? this.sentinelServiceHost : this.dataMemberHosts[0],
-        sentinelPort: ha ? SENTINEL_PORT : REDIS_PORT,
-        sentinelPodHosts: ha ? this.sentinelHosts : [],
+        sentinelServiceHost: this.sentinelServiceHost,
+        sentinelPort: SENTINEL_PORT,
+        sentinelPodHosts: this.sentinelHosts,
         password,
+        sentinels: ha,
+        redisHost: this.dataMemberHosts[0],
+        redisPort: REDIS_PORT,
       },
-      elastisysConfigMap: ha ? props.elastisysConfigMap : false,
+      elastisysConfigMap: props.elastisysConfigMap,
       threeScaleSecret: props.threeScaleSecret,
       outputs: props.outputs,
+      outputPrefix: props.outputPrefix,
     });
   }
 
@@ -534,65 +556,115 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
     return standardLabels(this.identity(component, app));
   }
 
-  private validate(props: SentinelRedisProps, d: {
-    name: string; ha: boolean; dataMembers: number; sentinels: number; quorum: number; memoryLimit: string; ratio: number;
-    auth: RedisAuth; aclUsers: AclUser[]; minReplicasToWrite: number;
-  }): void {
+  private validate(props: SentinelRedisProps): void {
     const v = new PropsValidator(this);
-    v.check('namespace', props.namespace, (n) => isDnsLabel(n), 'a namespace name (DNS-1123 label)');
-    v.check('name', props.name, (n) => isDnsLabel(n, 40), 'a DNS-1123 label of at most 40 characters (room for suffixes like -sentinel-headless)');
-    props.storage._validate(v, 'storage');
-    if (d.ha) {
+    if (!v.required('props', props, 'object', 'a SentinelRedisProps object')) v.throwIfInvalid();
+    v.option('availability', props.availability, Availability, AVAILABILITY_FACTORIES);
+    const ha = !(props.availability instanceof Availability) || props.availability.highlyAvailable;
+    validateNamespace(v, 'namespace', props.namespace, true);
+    const NAME = 'a DNS-1123 label of at most 40 characters (room for suffixes like -sentinel-headless)';
+    if (v.type('name', props.name, 'string', NAME) && v.known('name', props.name, 'object names and the DNS names in the rendered config files are derived from it')) {
+      v.check('name', props.name, (n) => isDnsLabel(n, 40), NAME);
+    }
+    checkDataStorage(v, 'storage', props.storage);
+
+    // Counts: members, sentinels, quorum.
+    const dataMembers = typeof props.dataMembers === 'number' ? props.dataMembers : ha ? 2 : 1;
+    const sentinels = typeof props.sentinels === 'number' ? props.sentinels : 3;
+    if (ha) {
       v.integer('dataMembers', props.dataMembers, 2, 9);
       v.check('sentinels', props.sentinels, (s) => Number.isInteger(s) && s >= 3 && s % 2 === 1 && s <= 9, 'an odd integer from 3 to 9');
-      const lo = Math.floor(d.sentinels / 2) + 1;
-      v.check('quorum', props.quorum, (q) => Number.isInteger(q) && q >= lo && q <= d.sentinels,
-        `an integer from ${lo} to ${d.sentinels}: more than half of the sentinels, at most all of them`);
-      v.integer('minReplicasToWrite', props.minReplicasToWrite, 0, d.dataMembers - 1);
+      const lo = Math.floor(sentinels / 2) + 1;
+      v.check('quorum', props.quorum, (q) => Number.isInteger(q) && q >= lo && q <= sentinels,
+        `an integer from ${lo} to ${sentinels}: more than half of the sentinels, at most all of them`);
+      v.integer('minReplicasToWrite', props.minReplicasToWrite, 0, Math.max(0, dataMembers - 1));
     } else {
       v.check('dataMembers', props.dataMembers, (n) => n === 1,
         '1 in development mode: replicas without sentinels never fail over, which is not HA (use Availability.HIGH_AVAILABILITY)');
       v.check('sentinels', props.sentinels, () => false, 'unset in development mode (no sentinels run)');
       v.check('quorum', props.quorum, () => false, 'unset in development mode (no sentinels run)');
       v.check('minReplicasToWrite', props.minReplicasToWrite, (n) => n === 0, '0 in development mode (there are no replicas)');
+      v.check('elastisysConfigMap', props.elastisysConfigMap, (o) => o === false,
+        'unset or false in development mode: its REDIS_SENTINEL_HOST would name a sentinel that does not run');
     }
-    v.check('masterName', props.masterName, (n) => /^[A-Za-z0-9._-]{1,64}$/.test(n), 'letters, digits, ".", "_" and "-", at most 64 characters');
-    v.check('memoryLimit', props.memoryLimit, isQuantity, 'a Kubernetes quantity such as 1Gi');
-    if (isQuantity(d.memoryLimit) && !Token.isUnresolved(d.memoryLimit) && maxmemoryBytes(d.memoryLimit, 1) < 32 * 2 ** 20) {
-      v.fail('memoryLimit', d.memoryLimit, 'at least 32Mi');
+    if (v.type('masterName', props.masterName, 'string', 'letters, digits, ".", "_" and "-"')) {
+      v.check('masterName', props.masterName, (n) => /^[A-Za-z0-9._-]{1,64}$/.test(n), 'letters, digits, ".", "_" and "-", at most 64 characters');
     }
-    v.check('sentinelMemoryLimit', props.sentinelMemoryLimit, isQuantity, 'a Kubernetes quantity such as 64Mi');
-    v.check('maxmemoryRatio', props.maxmemoryRatio, (r) => r >= 0.1 && r <= 0.95, 'a number from 0.1 to 0.95 (Redis needs headroom for fork and buffers)');
-    v.integer('timeoutSeconds', props.timeoutSeconds, 0);
+
+    // Image and resources.
+    if (v.type('image', props.image, 'string', IMAGE_ALLOWED)) v.check('image', props.image, isImage, IMAGE_ALLOWED);
+    validateResources(v, { cpuRequest: props.cpuRequest, cpuLimit: props.cpuLimit, memoryLimit: props.memoryLimit }, {});
+    v.known('memoryLimit', props.memoryLimit, 'maxmemory in redis.conf is derived from it when the plan is written');
+    if (typeof props.memoryLimit === 'string' && isMemory(props.memoryLimit) && maxmemoryBytes(props.memoryLimit, 1) < 32 * 2 ** 20) {
+      v.fail('memoryLimit', props.memoryLimit, 'at least 32Mi');
+    }
+    validateResources(v, { cpuRequest: props.sentinelCpuRequest, memoryLimit: props.sentinelMemoryLimit }, { cpuRequest: 'sentinelCpuRequest', memoryLimit: 'sentinelMemoryLimit' });
+    validateRatio(v, 'maxmemoryRatio', props.maxmemoryRatio, 0.1, 0.95, 'Redis needs headroom for fork and buffers');
+    v.known('maxmemoryRatio', props.maxmemoryRatio, 'maxmemory in redis.conf is derived from it when the plan is written');
+
+    // Durations.
+    v.integer('timeoutSeconds', props.timeoutSeconds, 0, 7 * 24 * 3600);
     v.integer('downAfterMilliseconds', props.downAfterMilliseconds, 500, 600000);
     v.integer('failoverTimeoutMilliseconds', props.failoverTimeoutMilliseconds, 1000, 3600000);
+    const downAfter = props.downAfterMilliseconds ?? 2000;
+    // failover-timeout bounds each step of a failover and spaces retries (2x); shorter than the
+    // time it takes to even notice a failure, a failover would be abandoned before the replicas
+    // could follow the new primary.
+    v.check('failoverTimeoutMilliseconds', props.failoverTimeoutMilliseconds, (t) => !Number.isInteger(downAfter) || t >= downAfter,
+      `at least downAfterMilliseconds (${downAfter})`);
     v.integer('parallelSyncs', props.parallelSyncs, 1, 8);
     v.integer('minReplicasMaxLagSeconds', props.minReplicasMaxLagSeconds, 1, 3600);
     v.integer('bootTimeoutSeconds', props.bootTimeoutSeconds, 30, 3600);
-    v.check('clusterDomain', props.clusterDomain, isDnsSubdomain, 'a DNS domain such as cluster.local');
-    v.check('tlsSecretName', props.tlsSecretName, isDnsSubdomain, 'a Secret name');
-    if (d.auth.source === 'existing') {
-      v.check('auth.secretName', d.auth.existingSecretName, isDnsSubdomain, 'a Secret name');
-      if (props.threeScaleSecret) {
-        v.fail('threeScaleSecret', 'with RedisAuth.fromExistingSecret', 'only with RedisAuth.generated(): the 3scale URL embeds the password, which Terraform does not know for an existing Secret');
+
+    validatePlacement(v, props);
+    if (v.type('tlsSecretName', props.tlsSecretName, 'string', 'a Secret name')) v.check('tlsSecretName', props.tlsSecretName, isDnsSubdomain, 'a Secret name');
+    v.option('evictionPolicy', props.evictionPolicy, EvictionPolicy, EVICTION_POLICY_FACTORIES);
+    if (v.option('persistence', props.persistence, Persistence, PERSISTENCE_FACTORIES) && props.persistence?.mode === 'rdb') {
+      if (props.persistence.savePoints.length === 0) {
+        v.fail('persistence.savePoints', [], 'at least one save point (for no persistence at all, say so: Persistence.none())');
       }
-    } else {
-      v.integer('auth.length', d.auth.length, 16, 128);
-    }
-    v.check('auth.passwordKey', d.auth.passwordKey, (k) => /^[-._a-zA-Z0-9]+$/.test(k), 'a Secret key');
-    const seen = new Set<string>();
-    d.aclUsers.forEach((u, i) => {
-      v.check(`aclUsers[${i}].name`, u.name, (n) => /^[A-Za-z0-9_-]{1,32}$/.test(n) && n !== 'default', 'letters, digits, "-" and "_", at most 32, not "default"');
-      if (seen.has(u.name)) v.fail(`aclUsers[${i}].name`, u.name, 'a name not used by another ACL user');
-      seen.add(u.name);
-      v.check(`aclUsers[${i}].permissions`, u.permissions?.rules, (r) => r.trim().length > 0 && !/[\r\n]/.test(r), 'non-empty ACL rules on one line');
-    });
-    if (props.persistence?.mode === 'rdb') {
       props.persistence.savePoints.forEach((p, i) => {
-        v.integer(`persistence.savePoints[${i}].seconds`, p.seconds, 1);
-        v.integer(`persistence.savePoints[${i}].changes`, p.changes, 1);
+        v.integer(`persistence.savePoints[${i}].seconds`, p?.seconds, 1);
+        v.integer(`persistence.savePoints[${i}].changes`, p?.changes, 1);
       });
     }
+
+    // Auth and ACL users.
+    if (v.option('auth', props.auth, RedisAuth, REDIS_AUTH_FACTORIES)) {
+      const auth = props.auth ?? RedisAuth.generated();
+      if (auth.source === 'existing') {
+        v.check('auth.secretName', auth.existingSecretName, isDnsSubdomain, 'a Secret name');
+        if (props.threeScaleSecret) {
+          v.fail('threeScaleSecret', 'with RedisAuth.fromExistingSecret', 'only with RedisAuth.generated(): the 3scale URL embeds the password, which Terraform does not know for an existing Secret');
+        }
+      } else {
+        v.integer('auth.length', auth.length, 16, 128);
+      }
+      v.check('auth.passwordKey', auth.passwordKey, (k) => /^[-._a-zA-Z0-9]+$/.test(k), 'a Secret key');
+    }
+    if (v.type('aclUsers', props.aclUsers, 'array', 'a list of { name, permissions? }')) {
+      const seen = new Set<string>();
+      (props.aclUsers ?? []).forEach((u, i) => {
+        if (!v.required(`aclUsers[${i}]`, u, 'object', 'an ACL user { name, permissions? }')) return;
+        v.check(`aclUsers[${i}].name`, u.name, (n) => typeof n === 'string' && /^[A-Za-z0-9_-]{1,32}$/.test(n) && n !== 'default', 'letters, digits, "-" and "_", at most 32, not "default"');
+        if (seen.has(u.name)) v.fail(`aclUsers[${i}].name`, u.name, 'a name not used by another ACL user');
+        seen.add(u.name);
+        if (v.option(`aclUsers[${i}].permissions`, u.permissions, AclPermissions, ACL_PERMISSIONS_FACTORIES) && u.permissions) {
+          const rules = u.permissions.rules;
+          if (v.check(`aclUsers[${i}].permissions`, rules, (r) => typeof r === 'string' && r.trim().length > 0 && !/[\r\n]/.test(r), 'non-empty ACL rules on one line')) {
+            const bad = authChangingAclRule(rules);
+            if (bad !== undefined) {
+              v.fail(`aclUsers[${i}].permissions`, rules, `ACL rules without "${bad}": rules that change a user's password or on/off state would remove or bypass its authentication (the library sets each user's password from its Secret)`);
+            }
+          }
+        }
+      });
+    }
+
+    if (v.type('metrics', props.metrics, 'object', 'metrics options { image?, namespace? }') && props.metrics) {
+      if (v.type('metrics.image', props.metrics.image, 'string', IMAGE_ALLOWED)) v.check('metrics.image', props.metrics.image, isImage, IMAGE_ALLOWED);
+    }
+    v.type('outputs', props.outputs, 'boolean', 'true or false');
     v.throwIfInvalid();
   }
 }

@@ -50,8 +50,8 @@ describe('ConnectionContract', () => {
   test('outputs: secrets only in sensitive outputs', () => {
     const out = synth((s) => new ConnectionContract(s, 'Contract', { details }));
     const outputs = out.outputs();
-    expect(outputs.redis_sessions_sentinel_port.value).toBe(26379);
-    expect(outputs.redis_sessions_url.sensitive).toBe(true);
+    expect(outputs.redis_cache_sessions_sentinel_port.value).toBe(26379);
+    expect(outputs.redis_cache_sessions_url.sensitive).toBe(true);
     for (const [key, o] of Object.entries<any>(outputs)) {
       if (JSON.stringify(o.value).includes('s3cret')) expect([key, o.sensitive]).toEqual([key, true]);
     }

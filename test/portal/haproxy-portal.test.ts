@@ -125,8 +125,8 @@ describe('HaproxyPortal', () => {
     expect(Object.keys(secret.data).sort()).toEqual(['ca.crt', 'tls.crt', 'tls.key']);
     expect(out.named(CM, 'cache-portal-connection').data).toMatchObject({ REDIS_HOST: 'cache-portal.data.svc.cluster.local', REDIS_PORT: '6380', REDIS_TLS: 'true' });
     expect(out.named(CM, 'cache-portal-connection').data['ca.crt']).toMatch(/tls_self_signed_cert\..*\.cert_pem/);
-    expect(Object.keys(out.outputs()).filter((k) => k.startsWith('redis_cache_portal'))).toEqual(
-      ['redis_cache_portal_ca_pem', 'redis_cache_portal_host', 'redis_cache_portal_port', 'redis_cache_portal_tls']);
+    expect(Object.keys(out.outputs()).filter((k) => k.startsWith('redis_data_cache_portal'))).toEqual(
+      ['redis_data_cache_portal_ca_pem', 'redis_data_cache_portal_host', 'redis_data_cache_portal_port', 'redis_data_cache_portal_tls']);
     expect(out.json.provider.tls).toBeDefined();
     // The certificate's hash rolls the pods when it is renewed.
     expect(out.named(DEPLOY, 'cache-portal').spec.template.metadata.annotations['redis-topologies.io/certificate-sha256']).toMatch(/sha256/);
@@ -195,7 +195,7 @@ describe('HaproxyPortal options', () => {
     expect(release.set).toEqual([{ name: 'crds.enabled', value: 'true' }]);
     expect(cert.depends_on).toEqual([expect.stringMatching(/^helm_release\./)]);
     expect(out.list('tls_private_key')).toHaveLength(0);
-    expect(out.outputs().redis_cache_portal_ca_pem).toBeUndefined();
+    expect(out.outputs().redis_data_cache_portal_ca_pem).toBeUndefined();
   });
 
   test('an existing Secret: mounted as is, no keys made', () => {

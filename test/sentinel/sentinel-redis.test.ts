@@ -159,7 +159,7 @@ describe('SentinelRedis topology', () => {
     expect(out.named(CM, 'cache-redis-config').data).toEqual({ REDIS_CLUSTER_NAME: 'cache', REDIS_SENTINEL_HOST: 'cache-sentinel.data', REDIS_SENTINEL_PORT: '26379' });
     expect(redis.sentinelHosts).toEqual([0, 1, 2].map((i) => `cache-sentinel-${i}.cache-sentinel-headless.data.svc.cluster.local`));
     expect(redis.dataMemberHosts).toEqual(['cache-0.cache-headless.data.svc.cluster.local', 'cache-1.cache-headless.data.svc.cluster.local']);
-    expect(out.outputs().redis_cache_url.sensitive).toBe(true);
+    expect(out.outputs().redis_data_cache_url.sensitive).toBe(true);
   });
 });
 
@@ -195,7 +195,7 @@ describe('SentinelRedis options', () => {
     expect(out.list('random_password')).toHaveLength(0);
     expect(out.list(SECRET)).toHaveLength(0);
     expect(redis.auth).toEqual({ secretName: 'my-redis-pw', passwordKey: 'pw' });
-    expect(out.outputs().redis_cache_url).toBeUndefined();
+    expect(out.outputs().redis_data_cache_url).toBeUndefined();
   });
 
   test('TLS inside the topology', () => {
@@ -249,7 +249,7 @@ describe('SentinelRedis validation', () => {
     [{ availability: Availability.DEVELOPMENT, dataMembers: 2 }, 'invalid prop "dataMembers" = 2; allowed: 1 in development mode: replicas without sentinels never fail over'],
     [{ availability: Availability.DEVELOPMENT, sentinels: 3 }, 'invalid prop "sentinels" = 3; allowed: unset in development mode'],
     [{ minReplicasToWrite: 2 }, 'invalid prop "minReplicasToWrite" = 2; allowed: an integer from 0 to 1'],
-    [{ memoryLimit: '1GB' }, 'invalid prop "memoryLimit" = "1GB"; allowed: a Kubernetes quantity'],
+    [{ memoryLimit: '1GB' }, 'invalid prop "memoryLimit" = "1GB"; allowed: a positive memory quantity such as 256Mi or 2Gi'],
     [{ memoryLimit: '16Mi' }, 'invalid prop "memoryLimit" = "16Mi"; allowed: at least 32Mi'],
     [{ maxmemoryRatio: 1 }, 'invalid prop "maxmemoryRatio" = 1'],
     [{ namespace: 'Data' }, 'invalid prop "namespace" = "Data"'],

@@ -9,7 +9,7 @@ import { Annotations } from '../core/cdktf';
 import { checksumAnnotations } from '../core/checksum';
 import { selectorLabels, standardLabels } from '../core/labels';
 import { childName, isDnsLabel } from '../core/names';
-import { DNS_NAME_ALLOWED, IMAGE_ALLOWED, isDnsName, isImage, validatePodPorts, validateResources } from '../core/rules';
+import { DNS_NAME_ALLOWED, IMAGE_ALLOWED, isDnsName, isImage, validateNamespaces, validatePodPorts, validateResources } from '../core/rules';
 import { placement, Spread, validatePlacement, WorkloadPlacementProps } from '../core/pod-template';
 import { AUTOMOUNT_SERVICE_ACCOUNT_TOKEN, HAPROXY_UID, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../core/pod-security';
 import { PropsValidator } from '../core/validation';
@@ -315,6 +315,10 @@ export class HaproxyPortal extends Construct {
       PortalTls.validate(v, props.certificates ?? PortalCertificates.selfSigned());
     }
     v.type('statsPage', props.statsPage, 'boolean', 'true or false');
+    // Checked here as well as in PortalConnection: the access policy, built first, admits these namespaces.
+    if (v.type('connection', props.connection, 'object', 'connection options { namespaces?, outputs?, outputPrefix? }')) {
+      validateNamespaces(v, 'connection.namespaces', props.connection?.namespaces);
+    }
     v.throwIfInvalid();
   }
 }

@@ -9,10 +9,11 @@ import { PrivateKey } from '@cdktf/provider-tls/lib/private-key';
 import { TlsProvider } from '@cdktf/provider-tls/lib/provider';
 import { SelfSignedCert } from '@cdktf/provider-tls/lib/self-signed-cert';
 import { Fn } from '../core/cdktf';
-import { childName, isDnsLabel, isDnsSubdomain } from '../core/names';
+import { childName, isDnsSubdomain } from '../core/names';
+import { GO_DURATION_ALLOWED, isGoDuration, parseGoDuration, validateNamespace } from '../core/rules';
 import { ensureProvider } from '../core/providers';
 import { PropsValidator } from '../core/validation';
-import { PortalCertificates } from './options';
+import { CERT_MANAGER_ISSUER_FACTORIES, CertManagerIssuer, PortalCertificates } from './options';
 import { terraformLiterals } from '../core/escaping';
 import { claimObject, kubernetesObject } from '../core/registry';
 
@@ -26,8 +27,6 @@ export interface PortalTlsProps {
   readonly dnsNames: string[];
   readonly labels: Record<string, string>;
 }
-
-const GO_DURATION = /^([0-9]+(\.[0-9]+)?(h|m|s))+$/;
 
 /**
  * The portal's server certificate, from one of three sources, always ending as a Secret with
@@ -46,11 +45,21 @@ export class PortalTls extends Construct {
     }
     const cm = c.certManagerOptions;
     if (cm) {
-      v.check('certificates.issuer.name', cm.issuer.name, (n) => isDnsSubdomain(n), 'an Issuer or ClusterIssuer name');
-      v.check('certificates.duration', cm.duration, (d) => GO_DURATION.test(d), 'a Go duration such as 2160h');
-      v.check('certificates.renewBefore', cm.renewBefore, (d) => GO_DURATION.test(d), 'a Go duration such as 360h');
+      if (v.option('certificates.issuer', cm.issuer, CertManagerIssuer, CERT_MANAGER_ISSUER_FACTORIES) && cm.issuer) {
+        v.check('certificates.issuer.name', cm.issuer.name, (n) => isDnsSubdomain(n), 'an Issuer or ClusterIssuer name');
+      } else if (cm.issuer === undefined) {
+        v.fail('certificates.issuer', undefined, `one of ${CERT_MANAGER_ISSUER_FACTORIES} (required)`);
+      }
+      v.check('certificates.duration', cm.duration, isGoDuration, GO_DURATION_ALLOWED);
+      v.check('certificates.renewBefore', cm.renewBefore, isGoDuration, GO_DURATION_ALLOWED);
+      const duration = parseGoDuration(cm.duration ?? '2160h');
+      const renewBefore = parseGoDuration(cm.renewBefore ?? '360h');
+      if (duration !== undefined && renewBefore !== undefined && renewBefore >= duration) {
+        v.fail('certificates.renewBefore', cm.renewBefore ?? '360h', `a duration shorter than certificates.duration (${cm.duration ?? '2160h'})`);
+      }
       v.check('certificates.install.version', cm.install?.version, (x) => /^v?[0-9]+\.[0-9]+\.[0-9]+$/.test(x), 'a chart version such as v1.16.2');
-      v.check('certificates.install.namespace', cm.install?.namespace, (n) => isDnsLabel(n), 'a namespace name');
+      validateNamespace(v, 'certificates.install.namespace', cm.install?.namespace);
+      v.check('certificates.install.repository', cm.install?.repository, (r) => /^(https|oci):\/\/[^\s]+$/.test(r), 'an https:// or oci:// chart repository URL');
     }
     const e = c.existingOptions;
     if (e) {

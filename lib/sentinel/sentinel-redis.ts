@@ -16,7 +16,7 @@ import { childName, isDnsLabel, isDnsSubdomain, resourceName } from '../core/nam
 import { execProbe, fieldEnv, placement, Spread, validatePlacement, WorkloadPlacementProps } from '../core/pod-template';
 import { AUTOMOUNT_SERVICE_ACCOUNT_TOKEN, REDIS_UID, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../core/pod-security';
 import { DEFAULT_MAXMEMORY_RATIO, maxmemoryBytes } from '../core/quantity';
-import { IMAGE_ALLOWED, isImage, isMemory, validateNamespace, validateRatio, validateResources } from '../core/rules';
+import { IMAGE_ALLOWED, isImage, isMemory, validateNamespace, validateNamespaces, validateRatio, validateResources } from '../core/rules';
 import { PropsValidator } from '../core/validation';
 import { ConnectionContract, ElastisysConfigMapOptions, ThreeScaleSecretOptions } from '../contract/connection-contract';
 import { ISentinelRedis } from '../endpoint';
@@ -665,6 +665,13 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
       if (v.type('metrics.image', props.metrics.image, 'string', IMAGE_ALLOWED)) v.check('metrics.image', props.metrics.image, isImage, IMAGE_ALLOWED);
     }
     v.type('outputs', props.outputs, 'boolean', 'true or false');
+    // Checked here as well as in ConnectionContract: the access policy, built first, admits these namespaces.
+    if (v.type('elastisysConfigMap', props.elastisysConfigMap, props.elastisysConfigMap === false ? 'boolean' : 'object', 'ConfigMap options { name?, namespaces? } or false') && props.elastisysConfigMap) {
+      validateNamespaces(v, 'elastisysConfigMap.namespaces', props.elastisysConfigMap.namespaces);
+    }
+    if (v.type('threeScaleSecret', props.threeScaleSecret, 'object', 'Secret options { name?, namespaces?, role?, database? }') && props.threeScaleSecret) {
+      validateNamespaces(v, 'threeScaleSecret.namespaces', props.threeScaleSecret.namespaces);
+    }
     v.throwIfInvalid();
   }
 }

@@ -24,7 +24,7 @@ describe('one registry per stack of Kubernetes objects and outputs', () => {
     expect(m).toMatch(/^test\/B: Secret "data\/cache-auth" is already created by test\/A; give one of them another name/);
   });
 
-  test('a topology named cache beside one named cache-sentinel collide (cache-sentinel-headless is both the sentinels' and the data members' headless Service)', () => {
+  test('a topology named cache beside one named cache-sentinel collide: cache-sentinel-headless is the headless Service of both', () => {
     const m = thrown((s) => {
       new SentinelRedis(s, 'A', { name: 'cache', namespace: 'data', storage: ephemeral });
       new SentinelRedis(s, 'B', { name: 'cache-sentinel', namespace: 'data', storage: ephemeral });

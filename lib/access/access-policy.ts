@@ -1,12 +1,14 @@
 import { Construct } from 'constructs';
 import { NetworkPolicyV1, NetworkPolicyV1Spec, NetworkPolicyV1SpecIngressFrom } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
-import { childName, isDnsLabel, isLabelKey, isLabelValue, toDnsLabel } from '../core/names';
-import { PropsValidator } from '../core/validation';
-import { cidrContains, isPrivateCidr, parseIpv4Cidr, RFC1918_RANGES } from './cidr';
+import { childName, isDnsLabel, isDnsSubdomain, toDnsLabel } from '../core/names';
+import { validateLabels, validateNamespace } from '../core/rules';
+import { isUnresolved, OptionClass, PropsValidator } from '../core/validation';
 import { kubernetesObject } from '../core/registry';
+import { cidrContains, isPrivateCidr, parseIpv4Cidr, RFC1918_RANGES } from './cidr';
+import { copyLabels, isPort, tcp, validateOptions, validatePorts, validateSelector } from './access-rules';
 
 /** Label that names a namespace, set by Kubernetes itself on every namespace (>= 1.21). */
-const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
+export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 
 /** The default prefix of the access label convention. Elastisys uses `elastisys.io` (seed 001). */
 export const DEFAULT_ACCESS_LABEL_PREFIX = 'redis-topologies.io';
@@ -16,23 +18,53 @@ export function accessLabelKey(prefix: string, topologyName: string): string {
   return `${prefix}/redis-${topologyName}-access`;
 }
 
-/** Who may connect to a topology. */
+const NAME_ALLOWED = 'a DNS-1123 label (lower-case letters, digits and "-", at most 63 characters)';
+/** `redis-<name>-access` is the name part of a label key: at most 63 characters, so the name at most 50. */
+const NAME_WITH_LABEL_ALLOWED = 'a DNS-1123 label of at most 50 characters (the access label key "<prefix>/redis-<name>-access" has at most 63 characters after the "/")';
+const PREFIX_ALLOWED = 'a DNS-1123 subdomain such as redis-topologies.io or elastisys.io (the part of the access label key before the "/")';
+const CLIENT_FACTORIES = 'AccessClient.pods(), AccessClient.namespace(), AccessClient.ipBlock()';
+const EGRESS_FACTORIES = 'AccessEgress.toCidr(), AccessEgress.toNamespace()';
+
+/** Options of {@link AccessClient.pods}. */
+export interface AccessClientPodsOptions {
+  /**
+   * Admit matching pods in every namespace that carries these labels instead of the topology's own
+   * namespace. Must hold at least one label.
+   * @default the topology's own namespace only
+   */
+  readonly namespaceLabels?: Record<string, string>;
+}
+
+type ClientKind = 'pods' | 'namespace' | 'ipBlock';
+
+interface ClientSpec {
+  readonly podLabels?: Record<string, string>;
+  readonly namespaceLabels?: Record<string, string>;
+  readonly namespace?: string;
+  readonly cidr?: string;
+  readonly except?: string[];
+  readonly options?: unknown;
+}
+
+/**
+ * Who may connect to a topology. Made only by the static factories; a look-alike object is refused
+ * when the props are validated.
+ */
 export class AccessClient {
   /**
-   * Pods matching `podLabels` in the topology's own namespace, or, with `namespaceLabels`, in every
-   * namespace matching those labels.
+   * Pods matching `podLabels` (at least one label) in the topology's own namespace, or, with
+   * `namespaceLabels`, in every namespace matching those labels.
    */
-  public static pods(podLabels: Record<string, string>, options: { namespaceLabels?: Record<string, string> } = {}): AccessClient {
-    return new AccessClient('pods', { podSelector: { matchLabels: { ...podLabels } }, ...(options.namespaceLabels ? { namespaceSelector: { matchLabels: { ...options.namespaceLabels } } } : {}) },
-      { podLabels, namespaceLabels: options.namespaceLabels });
+  public static pods(podLabels: Record<string, string>, options: AccessClientPodsOptions = {}): AccessClient {
+    return new AccessClient('pods', { podLabels, namespaceLabels: options?.namespaceLabels, options });
   }
 
-  /** Pods in the namespace called `namespace`, optionally only those matching `podLabels`. */
+  /**
+   * Pods in the namespace called `namespace`, optionally only those matching `podLabels`. The
+   * namespace may be a Terraform token (a variable, another resource's attribute).
+   */
   public static namespace(namespace: string, podLabels?: Record<string, string>): AccessClient {
-    return new AccessClient('namespace', {
-      namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: namespace } },
-      ...(podLabels ? { podSelector: { matchLabels: { ...podLabels } } } : {}),
-    }, { namespace, podLabels });
+    return new AccessClient('namespace', { namespace, podLabels });
   }
 
   /**
@@ -40,68 +72,134 @@ export class AccessClient {
    * optional exceptions inside it. A public CIDR is rejected.
    */
   public static ipBlock(cidr: string, except?: string[]): AccessClient {
-    return new AccessClient('ipBlock', { ipBlock: { cidr, except } }, { cidr, except });
+    return new AccessClient('ipBlock', { cidr, except });
   }
 
-  private constructor(
-    private readonly kind: 'pods' | 'namespace' | 'ipBlock',
-    /** @internal the NetworkPolicy peer */
-    public readonly _peer: NetworkPolicyV1SpecIngressFrom,
-    private readonly raw: { podLabels?: Record<string, string>; namespaceLabels?: Record<string, string>; namespace?: string; cidr?: string; except?: string[] },
-  ) {}
+  private constructor(private readonly kind: ClientKind, private readonly spec: ClientSpec) {}
+
+  /** @internal The NetworkPolicy peer; call only on a validated client. */
+  public _peer(): NetworkPolicyV1SpecIngressFrom {
+    const s = this.spec;
+    switch (this.kind) {
+      case 'pods':
+        return {
+          podSelector: { matchLabels: copyLabels(s.podLabels!) },
+          ...(s.namespaceLabels ? { namespaceSelector: { matchLabels: copyLabels(s.namespaceLabels) } } : {}),
+        };
+      case 'namespace':
+        return {
+          namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: s.namespace! } },
+          ...(s.podLabels ? { podSelector: { matchLabels: copyLabels(s.podLabels) } } : {}),
+        };
+      case 'ipBlock':
+        return { ipBlock: { cidr: s.cidr!, ...(s.except ? { except: [...s.except] } : {}) } };
+    }
+  }
 
   /** @internal */
   public _validate(v: PropsValidator, prop: string): void {
-    const labelsOk = (labels: Record<string, string>) =>
-      Object.entries(labels).every(([k, val]) => isLabelKey(k) && isLabelValue(val));
-    v.check(`${prop}.podLabels`, this.raw.podLabels, labelsOk, 'valid label keys and values');
-    v.check(`${prop}.namespaceLabels`, this.raw.namespaceLabels, labelsOk, 'valid label keys and values');
-    if (this.kind === 'pods') {
-      v.check(`${prop}.podLabels`, this.raw.podLabels, (l) => Object.keys(l).length > 0,
-        'at least one label (an empty selector would admit every pod; use AccessClient.namespace for a whole namespace)');
-    }
-    v.check(`${prop}.namespace`, this.raw.namespace, (n) => isDnsLabel(n), 'a namespace name (DNS-1123 label)');
-    if (this.kind === 'ipBlock') {
-      const allowed = `an IPv4 CIDR inside RFC 1918 (${RFC1918_RANGES.join(', ')})`;
-      const cidrOk = v.check(`${prop}.cidr`, this.raw.cidr, isPrivateCidr, allowed);
-      for (const ex of this.raw.except ?? []) {
-        v.check(`${prop}.except`, ex, (e) => cidrOk && isPrivateCidr(e) && cidrContains(parseIpv4Cidr(this.raw.cidr!)!, parseIpv4Cidr(e)!),
-          `an IPv4 CIDR inside ${this.raw.cidr}`);
+    const s = this.spec;
+    switch (this.kind) {
+      case 'pods':
+        validateSelector(v, `${prop}.podLabels`, s.podLabels,
+          'an empty selector would admit every pod; use AccessClient.namespace for a whole namespace', true);
+        if (validateOptions(v, `${prop}.options`, s.options, ['namespaceLabels'], 'options { namespaceLabels? }')) {
+          validateSelector(v, `${prop}.namespaceLabels`, s.namespaceLabels,
+            'an empty namespace selector would admit every namespace');
+        }
+        return;
+      case 'namespace':
+        validateNamespace(v, `${prop}.namespace`, s.namespace, true);
+        validateLabels(v, `${prop}.podLabels`, s.podLabels);
+        return;
+      case 'ipBlock': {
+        const allowed = `an IPv4 CIDR inside RFC 1918 (${RFC1918_RANGES.join(', ')})`;
+        const cidrOk = v.required(`${prop}.cidr`, s.cidr, 'string', allowed) && v.check(`${prop}.cidr`, s.cidr, isPrivateCidr, allowed);
+        if (!v.type(`${prop}.except`, s.except, 'array', `a list of IPv4 CIDRs inside ${describeCidr(s.cidr)}`)) return;
+        (s.except ?? []).forEach((ex, i) => {
+          const within = `an IPv4 CIDR inside ${describeCidr(s.cidr)}`;
+          if (!v.type(`${prop}.except[${i}]`, ex, 'string', within)) return;
+          const outer = cidrOk && !isUnresolved(s.cidr) ? parseIpv4Cidr(s.cidr!) : undefined;
+          v.check(`${prop}.except[${i}]`, ex, (e) => {
+            const inner = parseIpv4Cidr(e);
+            return inner !== undefined && (outer === undefined || cidrContains(outer, inner));
+          }, within);
+        });
+        return;
       }
     }
   }
+
+  /** How the client was made, e.g. `AccessClient.namespace("shop")`. */
+  public toString(): string {
+    const s = this.spec;
+    const args = this.kind === 'pods' ? [s.podLabels, s.namespaceLabels ? { namespaceLabels: s.namespaceLabels } : undefined]
+      : this.kind === 'namespace' ? [s.namespace, s.podLabels] : [s.cidr, s.except];
+    return `AccessClient.${this.kind}(${args.filter((a) => a !== undefined).map((a) => JSON.stringify(a)).join(', ')})`;
+  }
 }
+
+function describeCidr(cidr: unknown): string {
+  return typeof cidr === 'string' && !isUnresolved(cidr) ? cidr : 'the block';
+}
+
+type EgressKind = 'cidr' | 'namespace';
 
 /** Egress a topology needs beyond DNS and its own peers (for example, object storage for backups). */
 export class AccessEgress {
-  /** To a CIDR on the given TCP ports. Unlike client ipBlocks, any CIDR is allowed here. */
+  /** To a CIDR on the given TCP ports. Unlike client ipBlocks, any IPv4 CIDR is allowed here. */
   public static toCidr(cidr: string, ports: number[]): AccessEgress {
-    return new AccessEgress({ ipBlock: { cidr } }, ports, cidr);
+    return new AccessEgress('cidr', ports, { cidr });
   }
 
-  /** To pods in a namespace (optionally matching labels) on the given TCP ports. */
+  /**
+   * To pods in a namespace (optionally only those matching `podLabels`) on the given TCP ports. The
+   * namespace may be a Terraform token.
+   */
   public static toNamespace(namespace: string, ports: number[], podLabels?: Record<string, string>): AccessEgress {
-    return new AccessEgress({
-      namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: namespace } },
-      ...(podLabels ? { podSelector: { matchLabels: { ...podLabels } } } : {}),
-    }, ports);
+    return new AccessEgress('namespace', ports, { namespace, podLabels });
   }
 
   private constructor(
-    /** @internal */ public readonly _peer: NetworkPolicyV1SpecIngressFrom,
+    private readonly kind: EgressKind,
     /** TCP ports. */ public readonly ports: number[],
-    private readonly cidr?: string,
+    private readonly target: { readonly cidr?: string; readonly namespace?: string; readonly podLabels?: Record<string, string> },
   ) {}
+
+  /** @internal The NetworkPolicy peer; call only on a validated egress. */
+  public _peer(): NetworkPolicyV1SpecIngressFrom {
+    const t = this.target;
+    if (this.kind === 'cidr') return { ipBlock: { cidr: t.cidr! } };
+    return {
+      namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: t.namespace! } },
+      ...(t.podLabels ? { podSelector: { matchLabels: copyLabels(t.podLabels) } } : {}),
+    };
+  }
 
   /** @internal */
   public _validate(v: PropsValidator, prop: string): void {
-    v.check(`${prop}.cidr`, this.cidr, (c) => parseIpv4Cidr(c) !== undefined, 'an IPv4 CIDR such as 10.0.0.0/16');
-    v.check(`${prop}.ports`, this.ports, (p) => p.length > 0 && p.every(isPort), 'a non-empty list of ports 1-65535');
+    const t = this.target;
+    if (this.kind === 'cidr') {
+      const allowed = 'an IPv4 CIDR such as 10.0.0.0/16';
+      if (v.required(`${prop}.cidr`, t.cidr, 'string', allowed)) v.check(`${prop}.cidr`, t.cidr, (c) => parseIpv4Cidr(c) !== undefined, allowed);
+    } else {
+      validateNamespace(v, `${prop}.namespace`, t.namespace, true);
+      validateLabels(v, `${prop}.podLabels`, t.podLabels);
+    }
+    validatePorts(v, `${prop}.ports`, this.ports, { required: true, nonEmpty: true });
+  }
+
+  /** How the egress was made, e.g. `AccessEgress.toCidr("10.50.0.0/24", [443])`. */
+  public toString(): string {
+    const t = this.target;
+    const args = this.kind === 'cidr' ? [t.cidr, this.ports] : [t.namespace, this.ports, t.podLabels];
+    return `AccessEgress.${this.kind === 'cidr' ? 'toCidr' : 'toNamespace'}(${args.filter((a) => a !== undefined).map((a) => JSON.stringify(a)).join(', ')})`;
   }
 }
 
+/** The access label convention: pods labelled `<prefix>/redis-<name>-access: allow` may connect on the client ports. */
 export interface AccessLabelOptions {
-  /** Label prefix. @default 'redis-topologies.io' */
+  /** Label prefix (a DNS subdomain). @default 'redis-topologies.io' */
   readonly prefix?: string;
   /**
    * Whether labelled pods in any namespace are admitted (true) or only those in the topology's own
@@ -111,8 +209,10 @@ export interface AccessLabelOptions {
   readonly anyNamespace?: boolean;
 }
 
+const ACCESS_LABEL_KEYS = ['prefix', 'anyNamespace'] as const;
+
 export interface MetricsAccessOptions {
-  /** Namespace of the metrics scraper (Prometheus). @default 'monitoring' */
+  /** Namespace of the metrics scraper (Prometheus). May be a Terraform token. @default 'monitoring' */
   readonly namespace?: string;
   /** Scraper pods in that namespace. @default every pod of the namespace */
   readonly podLabels?: Record<string, string>;
@@ -120,37 +220,61 @@ export interface MetricsAccessOptions {
 
 /** The pods a policy protects and the ports their clients and peers use. */
 export interface AccessTarget {
-  /** Namespace of the topology's pods. */
+  /** Namespace of the topology's pods. May be a Terraform token. */
   readonly namespace: string;
   /** The topology's name: used in the access label and in policy names. */
   readonly name: string;
-  /** Selects every pod of the topology. */
+  /** Selects every pod of the topology (at least one label). */
   readonly podSelector: Record<string, string>;
-  /** Ports clients connect to. */
+  /** Ports clients connect to (at least one). */
   readonly clientPorts: number[];
 }
 
 export interface AccessPolicyProps extends AccessTarget {
-  /** Ports the topology's pods use between themselves (replication, sentinel, cluster bus). */
+  /** Ports the topology's pods use between themselves (replication, sentinel, cluster bus); may be empty. */
   readonly peerPorts: number[];
-  /** Named clients. @default none besides the label convention */
+  /** Named clients. @default none besides the access label convention */
   readonly clients?: AccessClient[];
-  /** The label convention. `false` turns it off. @default on, prefix 'redis-topologies.io', any namespace */
+  /** The access label convention; `false` turns it off. @default on, prefix 'redis-topologies.io', any namespace */
   readonly accessLabel?: AccessLabelOptions | false;
   /** Ports that expose metrics. @default none (no metrics policy) */
   readonly metricsPorts?: number[];
-  /** Who scrapes metrics. @default the 'monitoring' namespace */
+  /** Who scrapes metrics (used only with `metricsPorts`). @default every pod of the 'monitoring' namespace */
   readonly metrics?: MetricsAccessOptions;
   /** Extra egress. @default none: DNS and the topology's own peers only */
   readonly egress?: AccessEgress[];
 }
 
-function isPort(p: number): boolean {
-  return Number.isInteger(p) && p >= 1 && p <= 65535;
+/** The access label options, checked and with their defaults. */
+interface ResolvedAccessLabel {
+  readonly prefix: string;
+  readonly anyNamespace: boolean;
 }
 
-function tcp(ports: number[]): { port: string; protocol: string }[] {
-  return ports.map((p) => ({ port: String(p), protocol: 'TCP' }));
+/** Checks an AccessTarget's four fields, each under `<prefix><field>`. */
+function validateTarget(v: PropsValidator, prefix: string, t: Partial<AccessTarget>, nameAllowed: { max: number; allowed: string }): void {
+  validateNamespace(v, `${prefix}namespace`, t.namespace, true);
+  if (v.required(`${prefix}name`, t.name, 'string', nameAllowed.allowed)) {
+    v.check(`${prefix}name`, t.name, (n) => isDnsLabel(n, nameAllowed.max), nameAllowed.allowed);
+  }
+  validateSelector(v, `${prefix}podSelector`, t.podSelector, 'an empty selector selects every pod of the namespace', true);
+  validatePorts(v, `${prefix}clientPorts`, t.clientPorts, { required: true, nonEmpty: true });
+}
+
+/** Checks a list of option-class instances; returns the list when it is one. */
+function validateList<T extends { _validate(v: PropsValidator, prop: string): void }>(
+  v: PropsValidator, prop: string, value: unknown, cls: OptionClass<T>, factories: string, required = false,
+): T[] {
+  const allowed = `a list of values made by ${factories}`;
+  if (required ? !v.required(prop, value, 'array', allowed) : !v.type(prop, value, 'array', allowed)) return [];
+  if (value === undefined) return [];
+  if (!v.known(prop, value, 'the policy lists each entry, so the list itself must be known at synth time')) return [];
+  const list = value as unknown[];
+  list.forEach((item, i) => {
+    if (item === undefined || item === null) v.fail(`${prop}[${i}]`, item, `one of ${factories}`);
+    else if (v.option(`${prop}[${i}]`, item as T, cls, factories)) (item as T)._validate(v, `${prop}[${i}]`);
+  });
+  return list as T[];
 }
 
 /**
@@ -165,35 +289,32 @@ export class AccessPolicy extends Construct {
 
   constructor(scope: Construct, id: string, props: AccessPolicyProps) {
     super(scope, id);
+    const p: Partial<AccessPolicyProps> = props ?? {};
     const v = new PropsValidator(this);
-    v.check('namespace', props.namespace, (n) => isDnsLabel(n), 'a namespace name (DNS-1123 label)');
-    v.check('name', props.name, (n) => isDnsLabel(n), 'a DNS-1123 label');
-    v.check('clientPorts', props.clientPorts, (p) => p.length > 0 && p.every(isPort), 'a non-empty list of ports 1-65535');
-    v.check('peerPorts', props.peerPorts, (p) => p.every(isPort), 'ports 1-65535');
-    v.check('metricsPorts', props.metricsPorts, (p) => p.every(isPort), 'ports 1-65535');
-    v.check('podSelector', props.podSelector, (s) => Object.keys(s).length > 0, 'at least one label (an empty selector selects every pod of the namespace)');
-    (props.clients ?? []).forEach((c, i) => c._validate(v, `clients[${i}]`));
-    (props.egress ?? []).forEach((e, i) => e._validate(v, `egress[${i}]`));
-    const label = props.accessLabel === false ? undefined : props.accessLabel ?? {};
-    const prefix = label?.prefix ?? DEFAULT_ACCESS_LABEL_PREFIX;
-    if (label) {
-      v.check('accessLabel.prefix', prefix, (p) => isLabelKey(accessLabelKey(p, props.name)),
-        'a DNS-1123 subdomain such that "<prefix>/redis-<name>-access" is a valid label key (name part at most 63 characters)');
+    const labelOn = p.accessLabel !== false;
+    validateTarget(v, '', p, labelOn ? { max: 50, allowed: NAME_WITH_LABEL_ALLOWED } : { max: 63, allowed: NAME_ALLOWED });
+    validatePorts(v, 'peerPorts', p.peerPorts, { required: true });
+    validatePorts(v, 'metricsPorts', p.metricsPorts);
+    const clients = validateList(v, 'clients', p.clients, AccessClient, CLIENT_FACTORIES);
+    const egress = validateList(v, 'egress', p.egress, AccessEgress, EGRESS_FACTORIES);
+    if (v.type('metrics', p.metrics, 'object', 'options { namespace?, podLabels? }')) {
+      validateNamespace(v, 'metrics.namespace', p.metrics?.namespace);
+      validateLabels(v, 'metrics.podLabels', p.metrics?.podLabels);
     }
+    const label = validateAccessLabel(v, p.accessLabel);
     v.throwIfInvalid();
 
     this.target = props;
-    const selector = { matchLabels: { ...props.podSelector } };
+    const selector = { matchLabels: copyLabels(props.podSelector) };
 
     this.policy('DefaultDeny', 'default-deny', { podSelector: selector, policyTypes: ['Ingress', 'Egress'] });
 
-    const clientPeers: NetworkPolicyV1SpecIngressFrom[] = (props.clients ?? []).map((c) => c._peer);
+    const clientPeers: NetworkPolicyV1SpecIngressFrom[] = clients.map((c) => c._peer());
     if (label) {
-      this.accessLabelKey = accessLabelKey(prefix, props.name);
-      clientPeers.push({
-        podSelector: { matchLabels: { [this.accessLabelKey]: 'allow' } },
-        ...(label.anyNamespace === false ? {} : { namespaceSelector: {} }),
-      });
+      const key = accessLabelKey(label.prefix, props.name);
+      this.accessLabelKey = key;
+      const labelled = { matchLabels: { [key]: 'allow' } };
+      clientPeers.push({ podSelector: labelled, ...(label.anyNamespace ? { namespaceSelector: {} } : {}) });
     }
     if (clientPeers.length > 0) {
       this.policy('AllowClients', 'allow-clients', {
@@ -227,25 +348,26 @@ export class AccessPolicy extends Construct {
         ingress: [{
           from: [{
             namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: ns } },
-            ...(props.metrics?.podLabels ? { podSelector: { matchLabels: { ...props.metrics.podLabels } } } : {}),
+            ...(props.metrics?.podLabels ? { podSelector: { matchLabels: copyLabels(props.metrics.podLabels) } } : {}),
           }],
           ports: tcp(props.metricsPorts),
         }],
       });
     }
 
-    if (props.egress && props.egress.length > 0) {
+    if (egress.length > 0) {
       this.policy('AllowEgress', 'allow-egress', {
         podSelector: selector,
         policyTypes: ['Egress'],
-        egress: props.egress.map((e) => ({ to: [e._peer], ports: tcp(e.ports) })),
+        egress: egress.map((e) => ({ to: [e._peer()], ports: tcp(e.ports) })),
       });
     }
   }
 
   /**
-   * Admits more clients after construction, as its own NetworkPolicy `<name>-allow-<suffix>`.
-   * To grant access from another stack, use {@link AccessGrant} there.
+   * Admits more clients after construction, as its own NetworkPolicy `<name>-allow-<id>`. The id is
+   * the construct id, so pick a fixed one (never a value from user input). To grant access from
+   * another stack, use {@link AccessGrant} there.
    */
   public allow(id: string, clients: AccessClient[], ports?: number[]): AccessGrant {
     return new AccessGrant(this, id, { target: this.target, clients, ports });
@@ -263,40 +385,66 @@ export class AccessPolicy extends Construct {
   }
 }
 
+/** The access label options, checked; undefined when the convention is off. */
+function validateAccessLabel(v: PropsValidator, value: AccessLabelOptions | false | undefined): ResolvedAccessLabel | undefined {
+  if (value === false) return undefined;
+  const allowed = `false, or options { ${ACCESS_LABEL_KEYS.map((k) => `${k}?`).join(', ')} }`;
+  if (!validateOptions(v, 'accessLabel', value, ACCESS_LABEL_KEYS, allowed)) return undefined;
+  const o: AccessLabelOptions = value ?? {};
+  const prefix = o.prefix ?? DEFAULT_ACCESS_LABEL_PREFIX;
+  if (v.type('accessLabel.prefix', o.prefix, 'string', PREFIX_ALLOWED)) {
+    v.check('accessLabel.prefix', o.prefix, isDnsSubdomain, PREFIX_ALLOWED);
+  }
+  v.type('accessLabel.anyNamespace', o.anyNamespace, 'boolean', 'true or false');
+  return { prefix, anyNamespace: o.anyNamespace !== false };
+}
+
 export interface AccessGrantProps {
   /** The topology to reach (any topology's `accessTarget`). */
   readonly target: AccessTarget;
-  /** Who is admitted. */
+  /** Who is admitted (at least one client). */
   readonly clients: AccessClient[];
   /** Which of the target's ports. @default all client ports of the target */
   readonly ports?: number[];
 }
 
 /**
- * One additional ingress NetworkPolicy into a topology's namespace. Use it from an application
- * stack to admit that application, with the target imported from attributes.
+ * One additional ingress NetworkPolicy into a topology's namespace, named
+ * `<target name>-allow-<construct id>`. Use it from an application stack to admit that
+ * application, with the target imported from attributes.
  */
 export class AccessGrant extends Construct {
   public readonly resource: NetworkPolicyV1;
 
   constructor(scope: Construct, id: string, props: AccessGrantProps) {
     super(scope, id);
+    const p: Partial<AccessGrantProps> = props ?? {};
     const v = new PropsValidator(this);
-    v.check('clients', props.clients, (c) => c.length > 0, 'at least one AccessClient');
-    props.clients.forEach((c, i) => c._validate(v, `clients[${i}]`));
-    v.check('ports', props.ports, (p) => p.length > 0 && p.every((x) => props.target.clientPorts.includes(x)),
-      `a non-empty subset of the target's client ports (${props.target.clientPorts.join(', ')})`);
+    const targetAllowed = 'an AccessTarget { namespace, name, podSelector, clientPorts } (a topology\'s accessTarget)';
+    const targetOk = v.required('target', p.target, 'object', targetAllowed);
+    if (targetOk) validateTarget(v, 'target.', p.target!, { max: 63, allowed: NAME_ALLOWED });
+    const clients = validateList(v, 'clients', p.clients, AccessClient, CLIENT_FACTORIES, true);
+    if (Array.isArray(p.clients) && p.clients.length === 0) v.fail('clients', p.clients, `at least one of ${CLIENT_FACTORIES}`);
+    const targetPorts = targetOk && Array.isArray(p.target!.clientPorts) ? p.target!.clientPorts : [];
+    validatePorts(v, 'ports', p.ports, { nonEmpty: true });
+    if (Array.isArray(p.ports) && !isUnresolved(p.ports) && !v.failed('target.clientPorts')) {
+      const allowed = `a port of the target's client ports (${targetPorts.join(', ')})`;
+      p.ports.forEach((x, i) => {
+        if (typeof x === 'number' && isPort(x)) v.check(`ports[${i}]`, x, (n) => targetPorts.includes(n), allowed);
+      });
+    }
     v.throwIfInvalid();
+    const target = props.target;
     this.resource = new NetworkPolicyV1(this, 'Resource', kubernetesObject(this, 'NetworkPolicy', {
       metadata: {
-        name: childName(props.target.name, `allow-${toDnsLabel(this.node.id, 40)}`),
-        namespace: props.target.namespace,
-        labels: { 'app.kubernetes.io/managed-by': 'redis-topologies', 'app.kubernetes.io/instance': props.target.name },
+        name: childName(target.name, `allow-${toDnsLabel(this.node.id, 40)}`),
+        namespace: target.namespace,
+        labels: { 'app.kubernetes.io/managed-by': 'redis-topologies', 'app.kubernetes.io/instance': target.name },
       },
       spec: {
-        podSelector: { matchLabels: { ...props.target.podSelector } },
+        podSelector: { matchLabels: copyLabels(target.podSelector) },
         policyTypes: ['Ingress'],
-        ingress: [{ from: props.clients.map((c) => c._peer), ports: tcp(props.ports ?? props.target.clientPorts) }],
+        ingress: [{ from: clients.map((c) => c._peer()), ports: tcp(props.ports ?? target.clientPorts) }],
       },
     }));
   }

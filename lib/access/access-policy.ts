@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { NetworkPolicyV1, NetworkPolicyV1Spec, NetworkPolicyV1SpecIngressFrom } from '@cdktf/provider-kubernetes/lib/network-policy-v1';
 import { childName, isDnsLabel, isDnsSubdomain, toDnsLabel } from '../core/names';
-import { validateLabels, validateNamespace } from '../core/rules';
+import { validateLabels, validateNamespace, validateNamespaces } from '../core/rules';
 import { isUnresolved, OptionClass, PropsValidator } from '../core/validation';
 import { kubernetesObject } from '../core/registry';
 import { cidrContains, isPrivateCidr, parseIpv4Cidr, RFC1918_RANGES } from './cidr';
@@ -76,6 +76,11 @@ export class AccessClient {
   }
 
   private constructor(private readonly kind: ClientKind, private readonly spec: ClientSpec) {}
+
+  /** @internal The namespace this client names (AccessClient.namespace), if any. */
+  public get _namespace(): string | undefined {
+    return this.kind === 'namespace' ? this.spec.namespace : undefined;
+  }
 
   /** @internal The NetworkPolicy peer; call only on a validated client. */
   public _peer(): NetworkPolicyV1SpecIngressFrom {
@@ -197,19 +202,36 @@ export class AccessEgress {
   }
 }
 
-/** The access label convention: pods labelled `<prefix>/redis-<name>-access: allow` may connect on the client ports. */
+/**
+ * The access label convention: pods labelled `<prefix>/redis-<name>-access: allow` may connect on
+ * the client ports. Which namespaces such pods may be in is limited: anyone who may label a pod in
+ * an admitted namespace gets in.
+ */
 export interface AccessLabelOptions {
   /** Label prefix (a DNS subdomain). @default 'redis-topologies.io' */
   readonly prefix?: string;
   /**
-   * Whether labelled pods in any namespace are admitted (true) or only those in the topology's own
-   * namespace (false).
-   * @default true
+   * More namespaces whose labelled pods are admitted, besides the topology's own namespace and the
+   * namespaces of `clients` made with `AccessClient.namespace(...)`. Names may be Terraform tokens.
+   * @default none
+   */
+  readonly namespaces?: string[];
+  /**
+   * Also admit labelled pods in every namespace carrying all of these namespace labels (at least
+   * one label). Anyone who may label a namespace then decides who gets in.
+   * @default none
+   */
+  readonly namespaceLabels?: Record<string, string>;
+  /**
+   * Admit labelled pods from every namespace of the cluster: anyone who can label a pod anywhere
+   * gets in. Only for clusters where pod labels are trusted; cannot be combined with `namespaces`
+   * or `namespaceLabels`.
+   * @default false
    */
   readonly anyNamespace?: boolean;
 }
 
-const ACCESS_LABEL_KEYS = ['prefix', 'anyNamespace'] as const;
+const ACCESS_LABEL_KEYS = ['prefix', 'namespaces', 'namespaceLabels', 'anyNamespace'] as const;
 
 export interface MetricsAccessOptions {
   /** Namespace of the metrics scraper (Prometheus). May be a Terraform token. @default 'monitoring' */
@@ -235,7 +257,11 @@ export interface AccessPolicyProps extends AccessTarget {
   readonly peerPorts: number[];
   /** Named clients. @default none besides the access label convention */
   readonly clients?: AccessClient[];
-  /** The access label convention; `false` turns it off. @default on, prefix 'redis-topologies.io', any namespace */
+  /**
+   * The access label convention; `false` turns it off.
+   * @default on: prefix 'redis-topologies.io'; labelled pods admitted from the topology's own
+   * namespace and the namespaces of `AccessClient.namespace(...)` clients only
+   */
   readonly accessLabel?: AccessLabelOptions | false;
   /** Ports that expose metrics. @default none (no metrics policy) */
   readonly metricsPorts?: number[];
@@ -248,6 +274,8 @@ export interface AccessPolicyProps extends AccessTarget {
 /** The access label options, checked and with their defaults. */
 interface ResolvedAccessLabel {
   readonly prefix: string;
+  readonly namespaces: readonly string[];
+  readonly namespaceLabels?: Record<string, string>;
   readonly anyNamespace: boolean;
 }
 
@@ -285,6 +313,11 @@ function validateList<T extends { _validate(v: PropsValidator, prop: string): vo
 export class AccessPolicy extends Construct {
   /** The label key that grants access under the convention, or undefined when it is off. */
   public readonly accessLabelKey?: string;
+  /**
+   * The namespaces whose pods carrying the access label are admitted, the topology's own first;
+   * undefined when the convention is off or admits any namespace.
+   */
+  public readonly accessLabelNamespaces?: readonly string[];
   private readonly target: AccessTarget;
 
   constructor(scope: Construct, id: string, props: AccessPolicyProps) {
@@ -314,7 +347,23 @@ export class AccessPolicy extends Construct {
       const key = accessLabelKey(label.prefix, props.name);
       this.accessLabelKey = key;
       const labelled = { matchLabels: { [key]: 'allow' } };
-      clientPeers.push({ podSelector: labelled, ...(label.anyNamespace ? { namespaceSelector: {} } : {}) });
+      if (label.anyNamespace) {
+        clientPeers.push({ namespaceSelector: {}, podSelector: labelled });
+      } else {
+        // The topology's own namespace, then every namespace named elsewhere in the props, once each.
+        const named = [props.namespace];
+        for (const ns of [...clients.map((c) => c._namespace), ...label.namespaces]) {
+          if (ns !== undefined && !named.includes(ns)) named.push(ns);
+        }
+        this.accessLabelNamespaces = named;
+        clientPeers.push({ podSelector: labelled });
+        for (const ns of named.slice(1)) {
+          clientPeers.push({ namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: ns } }, podSelector: labelled });
+        }
+        if (label.namespaceLabels) {
+          clientPeers.push({ namespaceSelector: { matchLabels: copyLabels(label.namespaceLabels) }, podSelector: labelled });
+        }
+      }
     }
     if (clientPeers.length > 0) {
       this.policy('AllowClients', 'allow-clients', {
@@ -395,8 +444,16 @@ function validateAccessLabel(v: PropsValidator, value: AccessLabelOptions | fals
   if (v.type('accessLabel.prefix', o.prefix, 'string', PREFIX_ALLOWED)) {
     v.check('accessLabel.prefix', o.prefix, isDnsSubdomain, PREFIX_ALLOWED);
   }
-  v.type('accessLabel.anyNamespace', o.anyNamespace, 'boolean', 'true or false');
-  return { prefix, anyNamespace: o.anyNamespace !== false };
+  validateNamespaces(v, 'accessLabel.namespaces', o.namespaces);
+  validateSelector(v, 'accessLabel.namespaceLabels', o.namespaceLabels,
+    'an empty namespace selector would admit every namespace; say anyNamespace: true if that is meant');
+  const any = v.type('accessLabel.anyNamespace', o.anyNamespace, 'boolean', 'true or false') && o.anyNamespace === true;
+  if (any) {
+    const why = 'not set together with anyNamespace: true, which already admits labelled pods of every namespace';
+    if (o.namespaces !== undefined) v.fail('accessLabel.namespaces', o.namespaces, why);
+    if (o.namespaceLabels !== undefined) v.fail('accessLabel.namespaceLabels', o.namespaceLabels, why);
+  }
+  return { prefix, namespaces: o.namespaces ?? [], namespaceLabels: o.namespaceLabels, anyNamespace: any };
 }
 
 export interface AccessGrantProps {
@@ -454,6 +511,10 @@ export class AccessGrant extends Construct {
 export interface ClientAccessProps {
   /** Named clients admitted by the network policy, besides pods carrying the access label. @default none */
   readonly clients?: AccessClient[];
-  /** The access label convention (`<prefix>/redis-<name>-access: allow`); false turns it off. @default on, prefix 'redis-topologies.io' */
+  /**
+   * The access label convention (`<prefix>/redis-<name>-access: allow`); `false` turns it off.
+   * @default on: prefix 'redis-topologies.io'; labelled pods admitted from the topology's own
+   * namespace and the namespaces of `AccessClient.namespace(...)` clients only
+   */
   readonly accessLabel?: AccessLabelOptions | false;
 }

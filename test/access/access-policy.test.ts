@@ -30,19 +30,19 @@ describe('AccessPolicy', () => {
     expect(deny.spec.egress).toBeUndefined();
   });
 
-  test('the label convention admits labelled pods from any namespace on client ports', () => {
+  test('the label convention admits labelled pods of the topology\'s own namespace on client ports', () => {
     const out = synth((s) => new AccessPolicy(s, 'Access', { ...base, accessLabel: { prefix: 'elastisys.io' } }));
     const allow = out.named(NP, 'sessions-allow-clients');
     expect(allow.spec.ingress).toEqual([{
-      from: [{ namespace_selector: {}, pod_selector: { match_labels: { 'elastisys.io/redis-sessions-access': 'allow' } } }],
+      from: [{ pod_selector: { match_labels: { 'elastisys.io/redis-sessions-access': 'allow' } } }],
       ports: [{ port: '6379', protocol: 'TCP' }, { port: '26379', protocol: 'TCP' }],
     }]);
   });
 
-  test('label convention in the same namespace only, or off', () => {
-    const same = synth((s) => new AccessPolicy(s, 'Access', { ...base, accessLabel: { anyNamespace: false } }));
-    expect(same.named(NP, 'sessions-allow-clients').spec.ingress[0].from).toEqual([
-      { pod_selector: { match_labels: { 'redis-topologies.io/redis-sessions-access': 'allow' } } },
+  test('label convention from any namespace only when asked for, or off', () => {
+    const any = synth((s) => new AccessPolicy(s, 'Access', { ...base, accessLabel: { anyNamespace: true } }));
+    expect(any.named(NP, 'sessions-allow-clients').spec.ingress[0].from).toEqual([
+      { namespace_selector: {}, pod_selector: { match_labels: { 'redis-topologies.io/redis-sessions-access': 'allow' } } },
     ]);
     const off = synth((s) => new AccessPolicy(s, 'Access', { ...base, accessLabel: false }));
     expect(off.list(NP).map((p) => p.metadata.name)).not.toContain('sessions-allow-clients');

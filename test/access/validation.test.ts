@@ -42,9 +42,17 @@ describe('AccessPolicy validation', () => {
       ['namespace', { namespace: 'Bad_NS' }],
       ['clients[1].namespace', { clients: [AccessClient.namespace('shop'), AccessClient.namespace('Bad_NS')] }],
       ['egress[0].namespace', { egress: [AccessEgress.toNamespace('Bad_NS', [443])] }],
+      ['accessLabel.namespaces[0]', { accessLabel: { namespaces: ['Bad_NS'] } }],
       ['metrics.namespace', { metrics: { namespace: 'Bad_NS' } }],
     ])('%s', (prop, over) => {
       expect(messages(policy(over))).toEqual([`test/A: invalid prop "${prop}" = "Bad_NS"; allowed: ${NAMESPACE_ALLOWED}`]);
+    });
+
+    test('access label namespaces: a non-empty list without duplicates', () => {
+      expect(messages(policy({ accessLabel: { namespaces: [] } })))
+        .toEqual(['test/A: invalid prop "accessLabel.namespaces" = []; allowed: a non-empty list of namespace names']);
+      expect(messages(policy({ accessLabel: { namespaces: ['shop', 'shop'] } })))
+        .toEqual(['test/A: invalid prop "accessLabel.namespaces[1]" = "shop"; allowed: a namespace not already in the list']);
     });
   });
 
@@ -56,14 +64,15 @@ describe('AccessPolicy validation', () => {
       ['clients[0].podLabels', { clients: [AccessClient.namespace('shop', { 'bad key!': 'x' })] }],
       ['metrics.podLabels', { metrics: { podLabels: { 'bad key!': 'x' } } }],
       ['egress[0].podLabels', { egress: [AccessEgress.toNamespace('shop', [443], { 'bad key!': 'x' })] }],
+      ['accessLabel.namespaceLabels', { accessLabel: { namespaceLabels: { 'bad key!': 'x' } } }],
     ])('keys: %s', (prop, over) => {
       expect(messages(policy(over))).toEqual([`test/A: invalid prop "${prop} key" = "bad key!"; allowed: ${LABEL_KEY_ALLOWED}`]);
     });
 
     test('values', () => {
-      expect(messages(policy({ podSelector: { app: 'not valid' }, metrics: { podLabels: { team: '-x' } } }))).toEqual([
+      expect(messages(policy({ podSelector: { app: 'not valid' }, accessLabel: { namespaceLabels: { team: '-x' } } }))).toEqual([
         `test/A: invalid prop "podSelector["app"]" = "not valid"; allowed: ${LABEL_VALUE_ALLOWED}`,
-        `test/A: invalid prop "metrics.podLabels["team"]" = "-x"; allowed: ${LABEL_VALUE_ALLOWED}`,
+        `test/A: invalid prop "accessLabel.namespaceLabels["team"]" = "-x"; allowed: ${LABEL_VALUE_ALLOWED}`,
       ]);
     });
 
@@ -71,10 +80,12 @@ describe('AccessPolicy validation', () => {
       expect(messages(policy({
         podSelector: {},
         clients: [AccessClient.pods({}), AccessClient.pods({ app: 'x' }, { namespaceLabels: {} })],
+        accessLabel: { namespaceLabels: {} },
       }))).toEqual([
         'test/A: invalid prop "podSelector" = {}; allowed: at least one label (an empty selector selects every pod of the namespace)',
         'test/A: invalid prop "clients[0].podLabels" = {}; allowed: at least one label (an empty selector would admit every pod; use AccessClient.namespace for a whole namespace)',
         'test/A: invalid prop "clients[1].namespaceLabels" = {}; allowed: at least one label (an empty namespace selector would admit every namespace)',
+        'test/A: invalid prop "accessLabel.namespaceLabels" = {}; allowed: at least one label (an empty namespace selector would admit every namespace; say anyNamespace: true if that is meant)',
       ]);
     });
   });
@@ -142,12 +153,16 @@ describe('AccessPolicy validation', () => {
         .toEqual(['test/A: invalid prop "accessLabel.prefix" = "Elastisys.io/"; allowed: a DNS-1123 subdomain such as redis-topologies.io or elastisys.io (the part of the access label key before the "/")']);
     });
 
-    test('access label options: an object or false, known keys', () => {
+    test('access label options: an object or false, known keys, anyNamespace alone', () => {
       expect(messages(policy({ accessLabel: true })))
-        .toEqual(['test/A: invalid prop "accessLabel" = true; allowed: false, or options { prefix?, anyNamespace? }']);
+        .toEqual(['test/A: invalid prop "accessLabel" = true; allowed: false, or options { prefix?, namespaces?, namespaceLabels?, anyNamespace? }']);
       expect(messages(policy({ accessLabel: { namespace: 'shop', anyNamespace: 'yes' } }))).toEqual([
-        'test/A: invalid prop "accessLabel.namespace" = "shop"; allowed: no such option (the options are prefix, anyNamespace)',
+        'test/A: invalid prop "accessLabel.namespace" = "shop"; allowed: no such option (the options are prefix, namespaces, namespaceLabels, anyNamespace)',
         'test/A: invalid prop "accessLabel.anyNamespace" = "yes"; allowed: true or false',
+      ]);
+      expect(messages(policy({ accessLabel: { anyNamespace: true, namespaces: ['shop'], namespaceLabels: { team: 'a' } } }))).toEqual([
+        'test/A: invalid prop "accessLabel.namespaces" = ["shop"]; allowed: not set together with anyNamespace: true, which already admits labelled pods of every namespace',
+        'test/A: invalid prop "accessLabel.namespaceLabels" = {"team":"a"}; allowed: not set together with anyNamespace: true, which already admits labelled pods of every namespace',
       ]);
     });
   });
@@ -155,10 +170,10 @@ describe('AccessPolicy validation', () => {
   test('every problem of one construct at once', () => {
     const found = messages(policy({
       namespace: 'Bad_NS', name: 'Bad', clientPorts: [], podSelector: {},
-      metrics: { namespace: 'Monitoring NS' }, accessLabel: { prefix: 'A/' },
+      metrics: { namespace: 'Monitoring NS' }, accessLabel: { namespaces: ['Y'] },
     }));
     expect(found.map((m) => /invalid prop "([^"]+)"/.exec(m)![1])).toEqual([
-      'namespace', 'name', 'podSelector', 'clientPorts', 'metrics.namespace', 'accessLabel.prefix',
+      'namespace', 'name', 'podSelector', 'clientPorts', 'metrics.namespace', 'accessLabel.namespaces[0]',
     ]);
   });
 
@@ -242,6 +257,7 @@ describe('AccessPolicy validation', () => {
           metricsPorts: [9121],
           metrics: { namespace: ns },
           egress: [AccessEgress.toNamespace(ns, [443])],
+          accessLabel: { namespaces: [ns] },
         });
         p.allow('Billing', [AccessClient.namespace(ns)]);
         new AccessGrant(s, 'Reports', { target: { ...base, namespace: ns }, clients: [AccessClient.namespace(ns)] });
@@ -265,7 +281,7 @@ describe('AccessPolicy validation', () => {
       const clients = out.list(NP).find((p) => p.metadata.name === '${var.name}-allow-clients');
       expect(clients.spec.ingress[0].ports).toEqual([{ port: '${var.port}', protocol: 'TCP' }]);
       expect(clients.spec.pod_selector.match_labels).toEqual({ app: '${var.team}' });
-      expect(clients.spec.ingress[0].from).toEqual([{ namespace_selector: {}, pod_selector: { match_labels: { '${var.team}/redis-${var.name}-access': 'allow' } } }]);
+      expect(clients.spec.ingress[0].from).toEqual([{ pod_selector: { match_labels: { '${var.team}/redis-${var.name}-access': 'allow' } } }]);
     });
 
     test('a whole port list from a variable is refused: each port is written out', () => {

@@ -44,7 +44,7 @@ describe('EncryptedStorageClass', () => {
 
   test.each([
     [() => StorageEncryption.awsEbs({ kmsKeyId: 'my-key' }), 'test/Sc: invalid prop "encryption.kmsKeyId" = "my-key"; allowed: a KMS key ARN'],
-    [() => StorageEncryption.gcePd({ kmsKey: 'key' }), 'invalid prop "encryption.kmsKey" = "key"; allowed: projects/'],
+    [() => StorageEncryption.gcePd({ kmsKey: 'key' }), 'invalid prop "encryption.kmsKey" = "key"; allowed: a Cloud KMS key: projects/'],
     [() => StorageEncryption.azureDisk({ diskEncryptionSetId: 'des' }), 'invalid prop "encryption.diskEncryptionSetId" = "des"'],
     [() => StorageEncryption.cephRbd({ clusterId: '', pool: 'p', secretName: 's', secretNamespace: 'n' }), 'invalid prop "encryption.clusterId" = ""'],
     [() => StorageEncryption.longhorn({ secretName: 'Bad_Name', secretNamespace: 'n' }), 'invalid prop "encryption.secretName" = "Bad_Name"'],
@@ -55,7 +55,7 @@ describe('EncryptedStorageClass', () => {
 
   test('bad name fails with the construct path', () => {
     expect(() => new EncryptedStorageClass(emptyStack(), 'Sc', { name: 'Not Valid', encryption: StorageEncryption.awsEbs() }))
-      .toThrow('test/Sc: invalid prop "name" = "Not Valid"; allowed: a DNS-1123 subdomain');
+      .toThrow('test/Sc: invalid prop "name" = "Not Valid"; allowed: a StorageClass name: a DNS-1123 subdomain');
   });
 
   test('an existing class can be vouched for', () => {

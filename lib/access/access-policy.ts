@@ -13,6 +13,15 @@ export const NAMESPACE_NAME_LABEL = 'kubernetes.io/metadata.name';
 /** The default prefix of the access label convention. Elastisys uses `elastisys.io` (seed 001). */
 export const DEFAULT_ACCESS_LABEL_PREFIX = 'redis-topologies.io';
 
+/** Namespace of the cluster DNS pods unless `dns.namespace` says otherwise. */
+export const DEFAULT_DNS_NAMESPACE = 'kube-system';
+
+/**
+ * Labels of the cluster DNS pods unless `dns.podLabels` says otherwise: what CoreDNS (and the older
+ * kube-dns) carry on kubeadm, EKS, GKE and AKS clusters.
+ */
+export const DEFAULT_DNS_POD_LABELS: Readonly<Record<string, string>> = Object.freeze({ 'k8s-app': 'kube-dns' });
+
 /** The label key that grants a pod access to a topology: `<prefix>/redis-<name>-access`, value `allow`. */
 export function accessLabelKey(prefix: string, topologyName: string): string {
   return `${prefix}/redis-${topologyName}-access`;
@@ -24,6 +33,8 @@ const NAME_WITH_LABEL_ALLOWED = 'a DNS-1123 label of at most 50 characters (the 
 const PREFIX_ALLOWED = 'a DNS-1123 subdomain such as redis-topologies.io or elastisys.io (the part of the access label key before the "/")';
 const CLIENT_FACTORIES = 'AccessClient.pods(), AccessClient.namespace(), AccessClient.ipBlock()';
 const EGRESS_FACTORIES = 'AccessEgress.toCidr(), AccessEgress.toNamespace()';
+const DNS_CIDR_ALLOWED = 'an IPv4 CIDR inside RFC 1918 or the link-local range 169.254.0.0/16 (e.g. NodeLocal DNSCache\'s 169.254.20.10/32)';
+const LINK_LOCAL = parseIpv4Cidr('169.254.0.0/16')!;
 
 /** Options of {@link AccessClient.pods}. */
 export interface AccessClientPodsOptions {
@@ -233,6 +244,26 @@ export interface AccessLabelOptions {
 
 const ACCESS_LABEL_KEYS = ['prefix', 'namespaces', 'namespaceLabels', 'anyNamespace'] as const;
 
+/** Where the topology's pods resolve names. Egress on port 53 goes to these pods (and CIDRs) only. */
+export interface DnsEgressOptions {
+  /** Namespace of the cluster DNS pods (OpenShift: 'openshift-dns'). May be a Terraform token. @default 'kube-system' */
+  readonly namespace?: string;
+  /**
+   * Labels of the cluster DNS pods, replacing the default (at least one label; OpenShift:
+   * `{ 'dns.operator.openshift.io/daemonset-dns': 'default' }`).
+   * @default { 'k8s-app': 'kube-dns' } (CoreDNS on kubeadm, EKS, GKE and AKS)
+   */
+  readonly podLabels?: Record<string, string>;
+  /**
+   * DNS servers that are not pods of that namespace, such as NodeLocal DNSCache on
+   * `['169.254.20.10/32']`: each inside RFC 1918 or 169.254.0.0/16.
+   * @default none
+   */
+  readonly cidrs?: string[];
+}
+
+const DNS_KEYS = ['namespace', 'podLabels', 'cidrs'] as const;
+
 export interface MetricsAccessOptions {
   /** Namespace of the metrics scraper (Prometheus). May be a Terraform token. @default 'monitoring' */
   readonly namespace?: string;
@@ -267,6 +298,8 @@ export interface AccessPolicyProps extends AccessTarget {
   readonly metricsPorts?: number[];
   /** Who scrapes metrics (used only with `metricsPorts`). @default every pod of the 'monitoring' namespace */
   readonly metrics?: MetricsAccessOptions;
+  /** Where DNS queries may go (UDP and TCP 53). @default pods labelled k8s-app=kube-dns in kube-system */
+  readonly dns?: DnsEgressOptions;
   /** Extra egress. @default none: DNS and the topology's own peers only */
   readonly egress?: AccessEgress[];
 }
@@ -334,6 +367,7 @@ export class AccessPolicy extends Construct {
       validateNamespace(v, 'metrics.namespace', p.metrics?.namespace);
       validateLabels(v, 'metrics.podLabels', p.metrics?.podLabels);
     }
+    validateDns(v, p.dns);
     const label = validateAccessLabel(v, p.accessLabel);
     v.throwIfInvalid();
 
@@ -382,11 +416,22 @@ export class AccessPolicy extends Construct {
       });
     }
 
-    // DNS to any destination on port 53: kube-dns, CoreDNS and node-local caches (169.254.20.10) alike.
+    // DNS only to the cluster DNS pods (and the DNS caches the user lists), never port 53 anywhere:
+    // an open port 53 is a channel out of the cluster to any resolver on the internet.
+    const dnsPodLabels = props.dns?.podLabels ?? DEFAULT_DNS_POD_LABELS;
     this.policy('AllowDns', 'allow-dns', {
       podSelector: selector,
       policyTypes: ['Egress'],
-      egress: [{ ports: [{ port: '53', protocol: 'UDP' }, { port: '53', protocol: 'TCP' }] }],
+      egress: [{
+        to: [
+          {
+            namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: props.dns?.namespace ?? DEFAULT_DNS_NAMESPACE } },
+            podSelector: { matchLabels: copyLabels(dnsPodLabels) },
+          },
+          ...(props.dns?.cidrs ?? []).map((cidr) => ({ ipBlock: { cidr } })),
+        ],
+        ports: [{ port: '53', protocol: 'UDP' }, { port: '53', protocol: 'TCP' }],
+      }],
     });
 
     if (props.metricsPorts && props.metricsPorts.length > 0) {
@@ -454,6 +499,23 @@ function validateAccessLabel(v: PropsValidator, value: AccessLabelOptions | fals
     if (o.namespaceLabels !== undefined) v.fail('accessLabel.namespaceLabels', o.namespaceLabels, why);
   }
   return { prefix, namespaces: o.namespaces ?? [], namespaceLabels: o.namespaceLabels, anyNamespace: any };
+}
+
+/** The DNS egress options, checked. */
+function validateDns(v: PropsValidator, dns: DnsEgressOptions | undefined): void {
+  if (!validateOptions(v, 'dns', dns, DNS_KEYS, `options { ${DNS_KEYS.map((k) => `${k}?`).join(', ')} }`) || dns === undefined) return;
+  validateNamespace(v, 'dns.namespace', dns.namespace);
+  validateSelector(v, 'dns.podLabels', dns.podLabels, 'an empty selector would send DNS to every pod of the namespace');
+  if (!v.type('dns.cidrs', dns.cidrs, 'array', `a list of ${DNS_CIDR_ALLOWED.replace(/^an /, '')}s`)) return;
+  if (!v.known('dns.cidrs', dns.cidrs, 'the policy lists each CIDR, so the list itself must be known at synth time')) return;
+  (dns.cidrs ?? []).forEach((c, i) => {
+    if (v.type(`dns.cidrs[${i}]`, c, 'string', DNS_CIDR_ALLOWED)) {
+      v.check(`dns.cidrs[${i}]`, c, (x) => {
+        const parsed = parseIpv4Cidr(x);
+        return parsed !== undefined && (isPrivateCidr(x) || cidrContains(LINK_LOCAL, parsed));
+      }, DNS_CIDR_ALLOWED);
+    }
+  });
 }
 
 export interface AccessGrantProps {

@@ -56,7 +56,13 @@ describe('AccessPolicy', () => {
     expect(peers.spec.egress[0].to).toEqual([self]);
     expect(peers.spec.egress[0].ports.map((p: any) => p.port)).toEqual(['6379', '26379', '16379']);
     const dns = out.named(NP, 'sessions-allow-dns');
-    expect(dns.spec.egress).toEqual([{ ports: [{ port: '53', protocol: 'UDP' }, { port: '53', protocol: 'TCP' }] }]);
+    expect(dns.spec.egress).toEqual([{
+      to: [{
+        namespace_selector: { match_labels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+        pod_selector: { match_labels: { 'k8s-app': 'kube-dns' } },
+      }],
+      ports: [{ port: '53', protocol: 'UDP' }, { port: '53', protocol: 'TCP' }],
+    }]);
     const metrics = out.named(NP, 'sessions-allow-metrics');
     expect(metrics.spec.ingress[0].from).toEqual([{ namespace_selector: { match_labels: { 'kubernetes.io/metadata.name': 'monitoring' } } }]);
     expect(metrics.spec.ingress[0].ports).toEqual([{ port: '9121', protocol: 'TCP' }]);

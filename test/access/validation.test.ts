@@ -43,6 +43,7 @@ describe('AccessPolicy validation', () => {
       ['clients[1].namespace', { clients: [AccessClient.namespace('shop'), AccessClient.namespace('Bad_NS')] }],
       ['egress[0].namespace', { egress: [AccessEgress.toNamespace('Bad_NS', [443])] }],
       ['accessLabel.namespaces[0]', { accessLabel: { namespaces: ['Bad_NS'] } }],
+      ['dns.namespace', { dns: { namespace: 'Bad_NS' } }],
       ['metrics.namespace', { metrics: { namespace: 'Bad_NS' } }],
     ])('%s', (prop, over) => {
       expect(messages(policy(over))).toEqual([`test/A: invalid prop "${prop}" = "Bad_NS"; allowed: ${NAMESPACE_ALLOWED}`]);
@@ -65,6 +66,7 @@ describe('AccessPolicy validation', () => {
       ['metrics.podLabels', { metrics: { podLabels: { 'bad key!': 'x' } } }],
       ['egress[0].podLabels', { egress: [AccessEgress.toNamespace('shop', [443], { 'bad key!': 'x' })] }],
       ['accessLabel.namespaceLabels', { accessLabel: { namespaceLabels: { 'bad key!': 'x' } } }],
+      ['dns.podLabels', { dns: { podLabels: { 'bad key!': 'x' } } }],
     ])('keys: %s', (prop, over) => {
       expect(messages(policy(over))).toEqual([`test/A: invalid prop "${prop} key" = "bad key!"; allowed: ${LABEL_KEY_ALLOWED}`]);
     });
@@ -170,10 +172,10 @@ describe('AccessPolicy validation', () => {
   test('every problem of one construct at once', () => {
     const found = messages(policy({
       namespace: 'Bad_NS', name: 'Bad', clientPorts: [], podSelector: {},
-      metrics: { namespace: 'Monitoring NS' }, accessLabel: { namespaces: ['Y'] },
+      metrics: { namespace: 'Monitoring NS' }, dns: { namespace: 'X' }, accessLabel: { namespaces: ['Y'] },
     }));
     expect(found.map((m) => /invalid prop "([^"]+)"/.exec(m)![1])).toEqual([
-      'namespace', 'name', 'podSelector', 'clientPorts', 'metrics.namespace', 'accessLabel.namespaces[0]',
+      'namespace', 'name', 'podSelector', 'clientPorts', 'metrics.namespace', 'dns.namespace', 'accessLabel.namespaces[0]',
     ]);
   });
 
@@ -256,6 +258,7 @@ describe('AccessPolicy validation', () => {
           clients: [AccessClient.namespace(ns)],
           metricsPorts: [9121],
           metrics: { namespace: ns },
+          dns: { namespace: ns },
           egress: [AccessEgress.toNamespace(ns, [443])],
           accessLabel: { namespaces: [ns] },
         });
@@ -267,6 +270,7 @@ describe('AccessPolicy validation', () => {
       for (const policy of policies) expect(policy.metadata.namespace).toBe('${var.namespace}');
       const byName = { match_labels: { 'kubernetes.io/metadata.name': '${var.namespace}' } };
       expect(out.named(NP, 'sessions-allow-metrics').spec.ingress[0].from).toEqual([{ namespace_selector: byName }]);
+      expect(out.named(NP, 'sessions-allow-dns').spec.egress[0].to[0].namespace_selector).toEqual(byName);
       expect(out.named(NP, 'sessions-allow-egress').spec.egress[0].to).toEqual([{ namespace_selector: byName }]);
       expect(out.named(NP, 'sessions-allow-billing').spec.ingress[0].from).toEqual([{ namespace_selector: byName }]);
     });

@@ -1,24 +1,59 @@
-import { isQuantity } from '../core/quantity';
+import { isDnsSubdomain } from '../core/names';
+import { isMemory } from '../core/rules';
 import { PropsValidator } from '../core/validation';
-import { IEncryptedStorageClass } from './encrypted-storage-class';
+import { asOptions, checkOptions, checkString } from './checks';
+import { IEncryptedStorageClass, STORAGE_CLASS_NAME_ALLOWED } from './encrypted-storage-class';
+
+/** The factories that make a DataStorage, for validation messages. */
+export const DATA_STORAGE_FACTORIES = 'DataStorage.encrypted(...), DataStorage.unencrypted(...) or DataStorage.ephemeral()';
+
+export const STORAGE_SIZE_ALLOWED = 'a storage quantity above zero, such as 10Gi or 500Mi';
+export const ENCRYPTED_STORAGE_CLASS_ALLOWED = 'an IEncryptedStorageClass: new EncryptedStorageClass(...) or EncryptedStorageClass.fromExisting(...)';
+export const ACKNOWLEDGE_UNENCRYPTED_ALLOWED = 'true (unencrypted persistent volumes need an explicit opt-out), or use DataStorage.encrypted(...)';
+
+/** The checks of one factory call, run later with the consuming topology's validator and prop name. */
+type StorageChecks = (v: PropsValidator, prop: string) => void;
 
 /**
  * Where a topology keeps its data. Persistent storage must be on an encrypted class unless the
  * user opts out by name with {@link DataStorage.unencrypted}.
+ *
+ * The factories have no construct scope, so they never throw: what is wrong with their arguments
+ * is recorded and reported by the topology that takes the storage, with its construct path (see
+ * {@link DataStorage._check}).
  */
 export class DataStorage {
-  /** One PersistentVolumeClaim per pod on an encrypted StorageClass. */
+  /**
+   * One PersistentVolumeClaim per pod on an encrypted StorageClass.
+   * @param storageClass an {@link EncryptedStorageClass} or `EncryptedStorageClass.fromExisting(...)`
+   * @param size claim size, a storage quantity above zero such as `10Gi` (a Terraform token is accepted)
+   */
   public static encrypted(storageClass: IEncryptedStorageClass, size: string): DataStorage {
-    return new DataStorage('persistent', size, storageClass.storageClassName, true, storageClass.encryptionDescription);
+    const sc: Partial<IEncryptedStorageClass> = asOptions<IEncryptedStorageClass>(storageClass);
+    const isClass = sc === storageClass && typeof sc.storageClassName === 'string' && typeof sc.encryptionDescription === 'string';
+    return new DataStorage('persistent', size, sc.storageClassName, true, isClass ? sc.encryptionDescription! : 'encrypted (invalid storage class)',
+      (v, prop) => {
+        if (!isClass) v.fail(`${prop}.storageClass`, storageClass, ENCRYPTED_STORAGE_CLASS_ALLOWED);
+        else checkString(v, `${prop}.storageClass.storageClassName`, sc.storageClassName, true, isDnsSubdomain, STORAGE_CLASS_NAME_ALLOWED);
+        checkString(v, `${prop}.size`, size, true, isMemory, STORAGE_SIZE_ALLOWED);
+      });
   }
 
   /**
-   * Persistent volumes WITHOUT encryption at rest. Only for clusters where the risk is accepted;
-   * the plan carries an annotation saying so.
+   * Persistent volumes WITHOUT encryption at rest. Only for clusters where the risk is accepted:
+   * `acknowledgeUnencrypted` must be exactly `true`; the plan carries an annotation saying so.
    */
   public static unencrypted(options: UnencryptedStorageOptions): DataStorage {
-    return new DataStorage('persistent', options.size, options.storageClassName, false,
-      `UNENCRYPTED (accepted: ${options.acknowledgeUnencrypted ? 'yes' : 'no'})`, options.acknowledgeUnencrypted);
+    const o = asOptions<UnencryptedStorageOptions>(options);
+    const accepted = o.acknowledgeUnencrypted === true;
+    return new DataStorage('persistent', o.size, o.storageClassName, false,
+      `UNENCRYPTED (accepted: ${accepted ? 'yes' : 'no'})`,
+      (v, prop) => {
+        if (!checkOptions(v, prop, options, true, 'DataStorage.unencrypted({ size, storageClassName?, acknowledgeUnencrypted: true })')) return;
+        checkString(v, `${prop}.size`, o.size, true, isMemory, STORAGE_SIZE_ALLOWED);
+        checkString(v, `${prop}.storageClassName`, o.storageClassName, false, isDnsSubdomain, STORAGE_CLASS_NAME_ALLOWED);
+        if (!accepted) v.fail(`${prop}.acknowledgeUnencrypted`, o.acknowledgeUnencrypted, ACKNOWLEDGE_UNENCRYPTED_ALLOWED);
+      });
   }
 
   /**
@@ -26,7 +61,34 @@ export class DataStorage {
    * resynchronises from the primary and losing everything is acceptable.
    */
   public static ephemeral(options: EphemeralStorageOptions = {}): DataStorage {
-    return new DataStorage('ephemeral', options.sizeLimit, undefined, false, 'emptyDir (no data at rest beyond the pod)');
+    const o = asOptions<EphemeralStorageOptions>(options);
+    return new DataStorage('ephemeral', o.sizeLimit, undefined, false, 'emptyDir (no data at rest beyond the pod)',
+      (v, prop) => {
+        if (!checkOptions(v, prop, options, false, 'DataStorage.ephemeral({ sizeLimit? })')) return;
+        checkString(v, `${prop}.sizeLimit`, o.sizeLimit, false, isMemory, STORAGE_SIZE_ALLOWED);
+      });
+  }
+
+  /**
+   * The check a topology makes on its storage prop: records "required" when it is missing, "one of
+   * the factories" when it is not a DataStorage (a look-alike object or a string from JavaScript),
+   * and otherwise every problem with the factory's arguments ({@link DataStorage._validate}).
+   * Returns whether `value` is a DataStorage (its fields can then be read for checks that involve
+   * other props); problems inside it are recorded on `v` either way.
+   *
+   * ```ts
+   * DataStorage._check(v, 'storage', props.storage);
+   * ```
+   * @internal
+   */
+  public static _check(v: PropsValidator, prop: string, value: unknown): value is DataStorage {
+    if (value === undefined || value === null) {
+      v.required(prop, value, 'object', DATA_STORAGE_FACTORIES);
+      return false;
+    }
+    if (!v.option(prop, value as DataStorage, DataStorage, DATA_STORAGE_FACTORIES)) return false;
+    (value as DataStorage)._validate(v, prop);
+    return true;
   }
 
   private constructor(
@@ -40,33 +102,37 @@ export class DataStorage {
     public readonly encrypted: boolean,
     /** Summary for annotations and docs. */
     public readonly description: string,
-    private readonly acknowledged = true,
+    /** What is wrong with the factory's arguments, recorded when a topology validates its props. */
+    private readonly checks: StorageChecks,
   ) {}
 
-  /** @internal */
+  public toString(): string {
+    return `DataStorage(${this.kind}, ${this.description})`;
+  }
+
+  /**
+   * Records every problem with the factory's arguments on `v`, under `prop` (e.g. `storage.size`).
+   * Prefer {@link DataStorage._check}, which also refuses a value that is not a DataStorage.
+   * @internal
+   */
   public _validate(v: PropsValidator, prop: string): void {
-    if (this.kind === 'persistent') {
-      v.check(`${prop}.size`, this.size, isQuantity, 'a Kubernetes quantity such as 10Gi');
-      if (this.size === undefined) v.fail(`${prop}.size`, undefined, 'a Kubernetes quantity such as 10Gi');
-    } else {
-      v.check(`${prop}.sizeLimit`, this.size, isQuantity, 'a Kubernetes quantity such as 1Gi');
-    }
-    if (!this.acknowledged) {
-      v.fail(`${prop}.acknowledgeUnencrypted`, false, 'true (unencrypted persistent volumes need an explicit opt-out), or use DataStorage.encrypted(...)');
-    }
+    this.checks(v, prop);
   }
 }
 
 export interface UnencryptedStorageOptions {
-  /** Claim size, e.g. 10Gi. */
+  /** Claim size, a storage quantity above zero such as 10Gi. */
   readonly size: string;
-  /** StorageClass. @default the cluster's default StorageClass */
+  /** StorageClass, a DNS-1123 subdomain. @default the cluster's default StorageClass */
   readonly storageClassName?: string;
-  /** Must be true: a deliberate opt-out of encryption at rest. */
+  /**
+   * Must be `true`: a deliberate opt-out of encryption at rest. Omitting it, `false` or anything
+   * else (such as 'yes' from JavaScript) is refused.
+   */
   readonly acknowledgeUnencrypted: boolean;
 }
 
 export interface EphemeralStorageOptions {
-  /** emptyDir size limit. @default no limit */
+  /** emptyDir size limit, a storage quantity above zero such as 1Gi. @default no limit */
   readonly sizeLimit?: string;
 }

@@ -579,4 +579,9 @@ export interface ClientAccessProps {
    * namespace and the namespaces of `AccessClient.namespace(...)` clients only
    */
   readonly accessLabel?: AccessLabelOptions | false;
+  /**
+   * Where the pods may send DNS queries.
+   * @default the cluster DNS pods: namespace kube-system, pods labelled k8s-app: kube-dns
+   */
+  readonly dns?: DnsEgressOptions;
 }

@@ -138,7 +138,7 @@ export class ConnectionContract extends Construct {
     const v = new PropsValidator(this);
     const cm = props.elastisysConfigMap === false ? undefined : props.elastisysConfigMap ?? (sentinels ? {} : undefined);
     const sec = props.threeScaleSecret;
-    if (v.type('elastisysConfigMap', props.elastisysConfigMap, 'object', 'ConfigMap options { name?, namespaces? } or false') || props.elastisysConfigMap === false) {
+    if (props.elastisysConfigMap === false || v.type('elastisysConfigMap', props.elastisysConfigMap, 'object', 'ConfigMap options { name?, namespaces? } or false')) {
       v.check('elastisysConfigMap.name', cm?.name, isDnsSubdomain, 'a DNS-1123 subdomain');
       validateNamespaces(v, 'elastisysConfigMap.namespaces', cm?.namespaces);
       if (!sentinels && props.elastisysConfigMap) v.fail('elastisysConfigMap', props.elastisysConfigMap, 'false without sentinels: its REDIS_SENTINEL_HOST would name a sentinel that does not run');

@@ -236,6 +236,7 @@ export class HaproxyPortal extends Construct {
       peerPorts: [],
       clients: [...(props.clients ?? []), ...published.map((ns) => AccessClient.namespace(ns))],
       accessLabel: props.accessLabel,
+      dns: props.dns,
       // HAProxy always exports metrics; scraping is admitted only when asked for.
       metricsPorts: props.metrics ? [PORTAL_METRICS_PORT] : undefined,
       metrics: props.metrics,

@@ -137,13 +137,6 @@ export interface SentinelRedisAttributes {
   readonly passwordKey?: string;
 }
 
-/** The storage prop: a DataStorage made by its factories, then its own checks. */
-function checkDataStorage(v: PropsValidator, prop: string, value: unknown): void {
-  const allowed = 'DataStorage.encrypted(storageClass, size), DataStorage.unencrypted({ ..., acknowledgeUnencrypted: true }) or DataStorage.ephemeral()';
-  if (!v.required(prop, value, 'object', allowed)) return;
-  if (v.option(prop, value as DataStorage, DataStorage, allowed)) (value as DataStorage)._validate(v, prop);
-}
-
 /** Object names derived from the topology name; shared by the construct and fromAttributes. */
 function topologyNames(name: string) {
   return {
@@ -524,6 +517,7 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
       peerPorts: ha ? [REDIS_PORT, SENTINEL_PORT] : [REDIS_PORT],
       clients: [...(props.clients ?? []), ...published.map((ns) => AccessClient.namespace(ns))],
       accessLabel: props.accessLabel,
+      dns: props.dns,
       metricsPorts: props.metrics ? [METRICS_PORT] : undefined,
       metrics: props.metrics,
     });
@@ -566,7 +560,7 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
     if (v.type('name', props.name, 'string', NAME) && v.known('name', props.name, 'object names and the DNS names in the rendered config files are derived from it')) {
       v.check('name', props.name, (n) => isDnsLabel(n, 40), NAME);
     }
-    checkDataStorage(v, 'storage', props.storage);
+    DataStorage._check(v, 'storage', props.storage);
 
     // Counts: members, sentinels, quorum.
     const dataMembers = typeof props.dataMembers === 'number' ? props.dataMembers : ha ? 2 : 1;
@@ -647,6 +641,9 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
       (props.aclUsers ?? []).forEach((u, i) => {
         if (!v.required(`aclUsers[${i}]`, u, 'object', 'an ACL user { name, permissions? }')) return;
         v.check(`aclUsers[${i}].name`, u.name, (n) => typeof n === 'string' && /^[A-Za-z0-9_-]{1,32}$/.test(n) && n !== 'default', 'letters, digits, "-" and "_", at most 32, not "default"');
+        // The user's password resource is identified by the user name (reordering users must not
+        // rotate passwords), so the name is needed when the plan is written.
+        v.known(`aclUsers[${i}].name`, u.name, 'the user\'s password is a resource identified by its name');
         if (seen.has(u.name)) v.fail(`aclUsers[${i}].name`, u.name, 'a name not used by another ACL user');
         seen.add(u.name);
         if (v.option(`aclUsers[${i}].permissions`, u.permissions, AclPermissions, ACL_PERMISSIONS_FACTORIES) && u.permissions) {

@@ -138,7 +138,8 @@ describe('HaproxyPortal', () => {
     expect(out.named(NP, 'cache-portal-default-deny').spec.policy_types).toEqual(['Ingress', 'Egress']);
     const clients = out.named(NP, 'cache-portal-allow-clients').spec.ingress[0];
     expect(clients.ports).toEqual([{ port: '6380', protocol: 'TCP' }]);
-    expect(clients.from).toContainEqual({ namespace_selector: {}, pod_selector: { match_labels: { 'redis-topologies.io/redis-cache-portal-access': 'allow' } } });
+    expect(clients.from).toContainEqual({ pod_selector: { match_labels: { 'redis-topologies.io/redis-cache-portal-access': 'allow' } } });
+    expect(clients.from).not.toContainEqual(expect.objectContaining({ namespace_selector: {} }));
     const egress = out.named(NP, 'cache-portal-allow-egress').spec.egress[0];
     expect(egress.ports).toEqual([{ port: '6379', protocol: 'TCP' }]);
     const grant = out.list(NP).find((p) => p.metadata.name === 'cache-allow-backend-grant');

@@ -525,11 +525,17 @@ export interface AccessGrantProps {
   readonly clients: AccessClient[];
   /** Which of the target's ports. @default all client ports of the target */
   readonly ports?: number[];
+  /**
+   * The NetworkPolicy's name, for grants whose construct id is not unique in the target's
+   * namespace (two portals on one topology each grant themselves access).
+   * @default '<target name>-allow-<construct id>'
+   */
+  readonly name?: string;
 }
 
 /**
  * One additional ingress NetworkPolicy into a topology's namespace, named
- * `<target name>-allow-<construct id>`. Use it from an application stack to admit that
+ * `<target name>-allow-<construct id>` unless `name` says otherwise. Use it from an application stack to admit that
  * application, with the target imported from attributes.
  */
 export class AccessGrant extends Construct {
@@ -546,6 +552,7 @@ export class AccessGrant extends Construct {
     if (Array.isArray(p.clients) && p.clients.length === 0) v.fail('clients', p.clients, `at least one of ${CLIENT_FACTORIES}`);
     const targetPorts = targetOk && Array.isArray(p.target!.clientPorts) ? p.target!.clientPorts : [];
     validatePorts(v, 'ports', p.ports, { nonEmpty: true });
+    if (v.type('name', p.name, 'string', 'a NetworkPolicy name (DNS-1123 label)')) v.check('name', p.name, (n) => isDnsLabel(n), 'a NetworkPolicy name (DNS-1123 label)');
     if (Array.isArray(p.ports) && !isUnresolved(p.ports) && !v.failed('target.clientPorts')) {
       const allowed = `a port of the target's client ports (${targetPorts.join(', ')})`;
       p.ports.forEach((x, i) => {
@@ -556,7 +563,7 @@ export class AccessGrant extends Construct {
     const target = props.target;
     this.resource = new NetworkPolicyV1(this, 'Resource', kubernetesObject(this, 'NetworkPolicy', {
       metadata: {
-        name: childName(target.name, `allow-${toDnsLabel(this.node.id, 40)}`),
+        name: props.name ?? childName(target.name, `allow-${toDnsLabel(this.node.id, 40)}`),
         namespace: target.namespace,
         labels: { 'app.kubernetes.io/managed-by': 'redis-topologies', 'app.kubernetes.io/instance': target.name },
       },

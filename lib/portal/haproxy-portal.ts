@@ -243,7 +243,13 @@ export class HaproxyPortal extends Construct {
       egress: [AccessEgress.toNamespace(namespace, [backend.redisPort], backend.accessTarget.podSelector)],
     });
     // The data members admit the portal pods on the Redis port only.
-    new AccessGrant(this, 'BackendGrant', { target: backend.accessTarget, clients: [AccessClient.pods(selector)], ports: [backend.redisPort] });
+    // Named after the portal: several portals may front one topology.
+    new AccessGrant(this, 'BackendGrant', {
+      target: backend.accessTarget,
+      clients: [AccessClient.pods(selector)],
+      ports: [backend.redisPort],
+      name: childName(backend.name, `allow-${name}`),
+    });
 
     this.connection = new PortalConnection(this, 'Connection', {
       name,

@@ -49,6 +49,14 @@ describe('one registry per stack of Kubernetes objects and outputs', () => {
     expect(m).toMatch(/^test\/P2\/\w+: \w+ "data\/cache-portal[-\w]*" is already created by test\/P1/);
   });
 
+  test('two portals with their own names in front of one topology are valid (each grants itself access)', () => {
+    expect(thrown((s) => {
+      const redis = new SentinelRedis(s, 'Cache', { namespace: 'data', storage: ephemeral });
+      new HaproxyPortal(s, 'P1', { backend: redis });
+      new HaproxyPortal(s, 'P2', { backend: redis, name: 'cache-portal-slow' });
+    })).toBe('');
+  });
+
   test('two topologies with one name in two namespaces are valid and both keep their outputs', () => {
     const out = synth((s) => {
       new SentinelRedis(s, 'A', { name: 'cache', namespace: 'shop', storage: ephemeral });

@@ -142,7 +142,7 @@ describe('HaproxyPortal', () => {
     expect(clients.from).not.toContainEqual(expect.objectContaining({ namespace_selector: {} }));
     const egress = out.named(NP, 'cache-portal-allow-egress').spec.egress[0];
     expect(egress.ports).toEqual([{ port: '6379', protocol: 'TCP' }]);
-    const grant = out.list(NP).find((p) => p.metadata.name === 'cache-allow-backend-grant');
+    const grant = out.list(NP).find((p) => p.metadata.name === 'cache-allow-cache-portal');
     expect(grant.spec.ingress[0].ports).toEqual([{ port: '6379', protocol: 'TCP' }]);
     expect(grant.spec.ingress[0].from).toEqual([{ pod_selector: { match_labels: out.named(DEPLOY, 'cache-portal').spec.selector.match_labels } }]);
   });

@@ -10,7 +10,6 @@ export function shellQuote(value: string): string {
  * own name comes from the POD_NAME environment variable (fieldRef metadata.name).
  */
 export function renderCommonSh(m: SentinelRedisModel): string {
-  const selfWait = Math.ceil((m.downAfterMilliseconds + m.failoverTimeoutMilliseconds) / 1000) + 5;
   const constants: Record<string, string | number> = {
     MASTER_NAME: m.masterName,
     NAMESPACE: m.namespace,
@@ -32,7 +31,6 @@ export function renderCommonSh(m: SentinelRedisModel): string {
     STATE_DIR: PATHS.state,
     TLS: m.tls ? 1 : 0,
     BOOT_TIMEOUT: m.bootTimeoutSeconds,
-    SELF_FAILOVER_WAIT: selfWait,
     COLD_DOWN_AFTER: Math.max(30000, m.downAfterMilliseconds),
   };
   const header = Object.entries(constants)
@@ -114,12 +112,18 @@ find_other_master() {
   return 1
 }
 
-# Status 0 when a data member other than $1 has a running server.
-other_member_alive() {
+# Status 0 when a data member other than $1 runs a server that the sentinels could promote: it
+# answers, and its replica-priority is not 0. Asked of the member itself, not of the sentinels, whose
+# knowledge of a re-created member may lag: a member the sentinels cannot see yet may still be
+# promoted by them a moment later.
+promotable_member_alive() {
   _i=0
   while [ "$_i" -lt "$DATA_MEMBERS" ]; do
     _h=$(data_host "$_i")
-    if [ "$_h" != "$1" ] && rcli "$_h" "$REDIS_PORT" PING >/dev/null; then return 0; fi
+    if [ "$_h" != "$1" ]; then
+      _prio=$(rcli "$_h" "$REDIS_PORT" CONFIG GET replica-priority | sed -n 2p)
+      if [ -n "$_prio" ] && [ "$_prio" != 0 ]; then printf '%s' "$_h"; return 0; fi
+    fi
     _i=$((_i + 1))
   done
   return 1
@@ -129,13 +133,16 @@ other_member_alive() {
 
 /**
  * Data member entrypoint. Decides the role BEFORE starting redis-server, so a restarted primary
- * never serves a write that a failover will wipe:
+ * never serves a write that a failover will wipe, and no member claims the primary role while the
+ * sentinels could still promote another:
  * - sentinels name another member, and it answers as primary: start as its replica;
- * - sentinels still name this pod (it crashed and came back before they failed over): wait for the
- *   failover while another member runs; resume as primary only if none runs, or none was promoted
- *   within down-after + failover-timeout;
- * - no sentinel answers: join a member that answers as primary; otherwise only ordinal 0 may start
- *   as primary (first boot), so two pods can never both claim the role.
+ * - sentinels still name this pod (it crashed and came back before they failed over): wait, with no
+ *   time limit, while another member runs that the sentinels could promote (their failover may be
+ *   backing off after an abort); resume as primary only when no such member runs;
+ * - no quorum of sentinels answers: join a member that answers as primary; otherwise only ordinal 0
+ *   with no data and no other member running may start as primary (a true first boot).
+ * After a full outage the sentinels name the last primary from their state volume, so the member
+ * with the newest data is the one that resumes.
  */
 export function renderRedisEntrypoint(m: SentinelRedisModel): string {
   return `#!/bin/sh
@@ -183,29 +190,23 @@ else
         log "sentinels still name this pod, but $other answers as primary: starting as its replica"
         write_conf "$other"; break
       fi
-      if ! other_member_alive "$SELF"; then
-        log "sentinels name this pod as primary and no other member is running: resuming as primary"
+      if ! candidate=$(promotable_member_alive "$SELF"); then
+        log "sentinels name this pod as primary and no member they could promote is running: resuming as primary"
         write_conf; break
       fi
-      if [ "$waited" -ge "$SELF_FAILOVER_WAIT" ]; then
-        log "sentinels did not fail over in \${waited}s: resuming as primary"
-        write_conf; break
-      fi
-      log "sentinels still name this pod as primary: waiting for them to promote a running replica"
+      # No timer: a failover the sentinels aborted is retried after their back-off (twice the
+      # failover-timeout), and a member that resumed before that would lose its writes to it.
+      log "sentinels still name this pod as primary: waiting for them to promote $candidate"
     else
       if other=$(find_other_master "$SELF"); then
         log "no sentinel answers; $other answers as primary: starting as its replica"
         write_conf "$other"; break
       fi
-      if [ "$ORDINAL" = 0 ] && data_empty; then
-        log "no sentinel knows a primary and no member runs as one: first boot, starting as primary"
+      if [ "$ORDINAL" = 0 ] && data_empty && ! promotable_member_alive "$SELF" >/dev/null; then
+        log "no sentinel knows a primary, no member runs, and this one has no data: first boot, starting as primary"
         write_conf; break
       fi
-      if [ "$ORDINAL" = 0 ] && [ "$waited" -ge "$SELF_FAILOVER_WAIT" ]; then
-        log "no quorum of sentinels answered in \${waited}s and no member runs as primary: starting as primary"
-        write_conf; break
-      fi
-      log "no quorum of sentinels names a primary yet; waiting for them (or ordinal 0)"
+      log "no quorum of sentinels names a primary yet; waiting for them"
     fi
     if [ "$waited" -ge "$BOOT_TIMEOUT" ]; then
       log "no usable primary after \${waited}s; exiting so Kubernetes restarts this pod"
@@ -322,7 +323,7 @@ fi
 # Keep this sentinel's view on the state volume (no secret in it), so that after a full outage the
 # sentinels remember the last primary instead of falling back to ordinal 0.
 (
-  while sleep 2; do
+  while sleep 1; do
     v=$(sentinel_view 127.0.0.1) || continue
     [ -n "$v" ] || continue
     [ "$v" = "$(cat "$STATE_DIR/view" 2>/dev/null || true)" ] && continue

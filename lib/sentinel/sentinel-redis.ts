@@ -16,7 +16,7 @@ import { childName, isDnsLabel, isDnsSubdomain, resourceName } from '../core/nam
 import { execProbe, fieldEnv, placement, Spread, validatePlacement, WorkloadPlacementProps } from '../core/pod-template';
 import { AUTOMOUNT_SERVICE_ACCOUNT_TOKEN, REDIS_UID, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../core/pod-security';
 import { DEFAULT_MAXMEMORY_RATIO, maxmemoryBytes } from '../core/quantity';
-import { IMAGE_ALLOWED, isImage, isMemory, validateNamespace, validateNamespaces, validateRatio, validateResources } from '../core/rules';
+import { IMAGE_ALLOWED, isImage, isMemory, MEMORY_ALLOWED, validateNamespace, validateNamespaces, validateRatio, validateResources } from '../core/rules';
 import { PropsValidator } from '../core/validation';
 import { ConnectionContract, ElastisysConfigMapOptions, ThreeScaleSecretOptions } from '../contract/connection-contract';
 import { ISentinelRedis } from '../endpoint';
@@ -65,6 +65,12 @@ export interface SentinelRedisProps extends WorkloadPlacementProps, ClientAccess
   readonly sentinelMemoryLimit?: string;
   /** Sentinel container CPU request. @default '50m' */
   readonly sentinelCpuRequest?: string;
+  /**
+   * Size of each sentinel's state claim (its last view of the master group), on the data's
+   * StorageClass, when the data is persistent. With ephemeral data the state is on an emptyDir.
+   * @default '1Gi' (the smallest volume many CSI drivers provision)
+   */
+  readonly sentinelStateSize?: string;
   /** Share of memoryLimit given to maxmemory. @default 0.8 */
   readonly maxmemoryRatio?: number;
   /** @default EvictionPolicy.NOEVICTION */
@@ -449,6 +455,16 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
         spec: { type: 'ClusterIP', selector: sentinelSelector, port: sentinelPorts },
       }));
       const sprobe = (kind: string) => ['sh', `${PATHS.scripts}/sentinel-probe.sh`, kind];
+      const sentinelStateClaims = storage.kind === 'persistent'
+        ? [{
+          metadata: { name: 'state', labels: standardLabels(sentinelId), annotations: { 'redis-topologies.io/encryption': storage.description } },
+          spec: {
+            accessModes: ['ReadWriteOnce'],
+            storageClassName: storage.storageClassName,
+            resources: { requests: { storage: props.sentinelStateSize ?? '1Gi' } },
+          },
+        }]
+        : undefined;
       const sentinelMemory = props.sentinelMemoryLimit ?? '64Mi';
       this.sentinelStatefulSet = new StatefulSetV1(this, 'Sentinel', kubernetesObject(this, 'StatefulSet', {
         metadata: { name: names.sentinelStatefulSet, namespace: m.namespace, labels: standardLabels(sentinelId) },
@@ -479,10 +495,13 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
                 livenessProbe: execProbe(sprobe('liveness'), { periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 }),
                 readinessProbe: execProbe(sprobe('readiness'), { periodSeconds: 5, timeoutSeconds: 4, failureThreshold: 2 }),
               }],
-              // Disk-backed, so the last view of the master group survives a node reboot (no secret in it).
-              volume: [...commonVolumes, { name: 'state', emptyDir: { sizeLimit: '1Mi' } }],
+              // With persistent data, the last view of the master group is on a volume claim of its
+              // own, so it survives every pod being deleted and the newest data wins (no secret in it).
+              // With ephemeral data, a disk-backed emptyDir: it survives a node reboot.
+              volume: [...commonVolumes, ...(sentinelStateClaims ? [] : [{ name: 'state', emptyDir: { sizeLimit: '1Mi' } }])],
             },
           },
+          volumeClaimTemplate: sentinelStateClaims,
         },
       }));
       new PodDisruptionBudgetV1(this, 'SentinelPdb', kubernetesObject(this, 'PodDisruptionBudget', {
@@ -594,6 +613,7 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
     }
     validateResources(v, { cpuRequest: props.sentinelCpuRequest, memoryLimit: props.sentinelMemoryLimit }, { cpuRequest: 'sentinelCpuRequest', memoryLimit: 'sentinelMemoryLimit' });
     validateRatio(v, 'maxmemoryRatio', props.maxmemoryRatio, 0.1, 0.95, 'Redis needs headroom for fork and buffers');
+    if (v.type('sentinelStateSize', props.sentinelStateSize, 'string', MEMORY_ALLOWED)) v.check('sentinelStateSize', props.sentinelStateSize, isMemory, 'a storage quantity above zero, such as 1Gi');
     v.known('maxmemoryRatio', props.maxmemoryRatio, 'maxmemory in redis.conf is derived from it when the plan is written');
 
     // Durations.

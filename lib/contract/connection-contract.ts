@@ -35,6 +35,25 @@ export interface SentinelConnectionDetails {
   readonly redisHost?: string;
   /** The data members' Redis port. @default 6379 */
   readonly redisPort?: number;
+  /**
+   * Whether the sentinels require a password (`requirepass`), published as `REDIS_SENTINEL_AUTH`:
+   * clients must then send AUTH to the sentinels too (`sentinelPassword`, else the Redis password).
+   * A SentinelRedis's sentinels always do, with the Redis password.
+   * @default true
+   */
+  readonly sentinelAuth?: boolean;
+  /** Whether the data members and sentinels speak TLS (`REDIS_TLS`). @default false */
+  readonly tls?: boolean;
+  /**
+   * With tls: the Secret, in `namespace`, whose `ca.crt` signs the members' and sentinels'
+   * certificates, published as `REDIS_TLS_CA_SECRET` (`<namespace>/<name>`). @default none
+   */
+  readonly tlsCaSecretName?: string;
+  /**
+   * With tls, when Terraform knows it: the CA certificate (PEM), published as the ConfigMap's
+   * `ca.crt` (a CA certificate is not a secret). @default none
+   */
+  readonly tlsCaCertificatePem?: string;
 }
 
 /** The role a 3scale-style client asks Sentinel for. */
@@ -71,11 +90,58 @@ export interface ThreeScaleSecretOptions {
   readonly database?: number;
 }
 
+/**
+ * A Secret holding only the password (key `password`; `sentinel-password` too when the sentinels'
+ * differs), for applications in other namespaces, which cannot read the topology's own Secret.
+ */
+export interface PasswordSecretOptions {
+  /** Secret name (a DNS-1123 subdomain). */
+  readonly name: string;
+  /** Namespaces to publish into. @default wherever the connection ConfigMap is published */
+  readonly namespaces?: string[];
+}
+
+/** The key of the password in a published password Secret. */
+export const PASSWORD_SECRET_KEY = 'password';
+/** The key of the sentinels' password, when it differs from the Redis password. */
+export const SENTINEL_PASSWORD_SECRET_KEY = 'sentinel-password';
+
+/**
+ * Checks `passwordSecret` options under the prop name `prop`. `passwordKnown` says whether the
+ * password is known to Terraform; `missing` says, when it is not, what to do instead.
+ */
+export function validatePasswordSecret(v: PropsValidator, prop: string, options: unknown, passwordKnown: boolean, missing: string): void {
+  if (options === undefined) return;
+  if (!v.required(prop, options, 'object', 'password Secret options { name, namespaces? }')) return;
+  const o = options as PasswordSecretOptions;
+  if (v.required(`${prop}.name`, o.name, 'string', 'a Secret name (DNS-1123 subdomain)')) {
+    v.check(`${prop}.name`, o.name, isDnsSubdomain, 'a Secret name (DNS-1123 subdomain)');
+  }
+  validateNamespaces(v, `${prop}.namespaces`, o.namespaces);
+  if (!passwordKnown) v.fail(prop, options, missing);
+}
+
+/**
+ * The password Secrets, one per namespace (construct ids `PasswordSecret`, `PasswordSecret2`, ...:
+ * they count the namespaces, never name them), each claimed in the stack's registry.
+ */
+export function publishPasswordSecrets(scope: Construct, options: PasswordSecretOptions, defaultNamespaces: string[], labels: Record<string, string>,
+  password: string, sentinelPassword?: string): SecretV1[] {
+  const data: Record<string, string> = { [PASSWORD_SECRET_KEY]: password };
+  if (sentinelPassword !== undefined && sentinelPassword !== password) data[SENTINEL_PASSWORD_SECRET_KEY] = sentinelPassword;
+  return (options.namespaces ?? defaultNamespaces).map((ns, i) => new SecretV1(scope, i === 0 ? 'PasswordSecret' : `PasswordSecret${i + 1}`, kubernetesObject(scope, 'Secret', {
+    metadata: { name: options.name, namespace: ns, labels },
+    type: 'Opaque',
+    data,
+  })));
+}
+
 export interface ConnectionContractProps {
   readonly details: SentinelConnectionDetails;
   /**
-   * The Elastisys ConfigMap (`REDIS_CLUSTER_NAME`, `REDIS_SENTINEL_HOST`, `REDIS_SENTINEL_PORT`).
-   * `false` leaves it out.
+   * The Elastisys ConfigMap (`REDIS_CLUSTER_NAME`, `REDIS_SENTINEL_HOST`, `REDIS_SENTINEL_PORT`,
+   * `REDIS_SENTINEL_MASTER_NAME`, `REDIS_SENTINEL_AUTH`, `REDIS_TLS`; with TLS also
+   * `REDIS_TLS_CA_SECRET` and `ca.crt` where known). Never a secret. `false` leaves it out.
    * @default published in the topology's namespace
    */
   readonly elastisysConfigMap?: ElastisysConfigMapOptions | false;
@@ -84,6 +150,12 @@ export interface ConnectionContractProps {
    * @default not published
    */
   readonly threeScaleSecret?: ThreeScaleSecretOptions;
+  /**
+   * A Secret with the password (key `password`), for applications in other namespaces. Needs a
+   * password Terraform knows (`details.password`).
+   * @default not published
+   */
+  readonly passwordSecret?: PasswordSecretOptions;
   /** Publish Terraform outputs. @default true */
   readonly outputs?: boolean;
   /**
@@ -128,14 +200,19 @@ export function threeScaleSentinelHosts(hosts: string[], port: number, password?
 export class ConnectionContract extends Construct {
   /** The ConfigMaps, one per namespace. */
   public readonly configMaps: ConfigMapV1[] = [];
-  /** The Secrets, one per namespace. */
+  /** The 3scale Secrets, one per namespace. */
   public readonly secrets: SecretV1[] = [];
+  /** The password Secrets, one per namespace. */
+  public readonly passwordSecrets: SecretV1[] = [];
 
   constructor(scope: Construct, id: string, props: ConnectionContractProps) {
     super(scope, id);
+    const v = new PropsValidator(this);
+    // JavaScript callers without details get the message, never a TypeError.
+    if (!v.required('props', props, 'object', 'a ConnectionContractProps object')) v.throwIfInvalid();
+    if (!v.required('details', props.details, 'object', 'the topology\'s SentinelConnectionDetails')) v.throwIfInvalid();
     const d = props.details;
     const sentinels = d.sentinels ?? true;
-    const v = new PropsValidator(this);
     const cm = props.elastisysConfigMap === false ? undefined : props.elastisysConfigMap ?? (sentinels ? {} : undefined);
     const sec = props.threeScaleSecret;
     if (props.elastisysConfigMap === false || v.type('elastisysConfigMap', props.elastisysConfigMap, 'object', 'ConfigMap options { name?, namespaces? } or false')) {
@@ -150,6 +227,18 @@ export class ConnectionContract extends Construct {
       v.option('threeScaleSecret.role', sec.role, SentinelRole, 'SentinelRole.MASTER, SentinelRole.SLAVE');
       if (d.password === undefined) v.fail('threeScaleSecret', 'no password', 'a topology with auth (details.password) to build URL');
     }
+    validatePasswordSecret(v, 'passwordSecret', props.passwordSecret, d.password !== undefined,
+      'only with a password Terraform knows (details.password; a SentinelRedis with RedisAuth.generated()): with RedisAuth.fromExistingSecret the password is in your Secret, which Terraform never reads; copy that Secret into the application namespaces yourself');
+    v.type('details.sentinelAuth', d.sentinelAuth, 'boolean', 'true or false');
+    if (v.type('details.tls', d.tls, 'boolean', 'true or false') && d.tls === true && sentinels) {
+      if (d.tlsCaSecretName === undefined && d.tlsCaCertificatePem === undefined) {
+        v.fail('details.tlsCaSecretName', undefined, 'the Secret whose ca.crt signs the topology\'s certificates, or details.tlsCaCertificatePem, when details.tls is true: clients need the CA');
+      }
+    }
+    if (v.type('details.tlsCaSecretName', d.tlsCaSecretName, 'string', 'a Secret name')) v.check('details.tlsCaSecretName', d.tlsCaSecretName, isDnsSubdomain, 'a Secret name');
+    if (v.type('details.tlsCaCertificatePem', d.tlsCaCertificatePem, 'string', 'a PEM certificate')) {
+      v.check('details.tlsCaCertificatePem', d.tlsCaCertificatePem, (p) => /-----BEGIN CERTIFICATE-----/.test(p), 'a PEM certificate (-----BEGIN CERTIFICATE-----)');
+    }
     v.check('outputPrefix', props.outputPrefix, (p) => /^[A-Za-z_][A-Za-z0-9_]*$/.test(p), 'letters, digits and underscores, not starting with a digit');
     v.type('outputs', props.outputs, 'boolean', 'true or false');
     if (!sentinels && d.redisHost === undefined) v.fail('details.redisHost', undefined, 'the data member\'s host when sentinels do not run');
@@ -158,18 +247,33 @@ export class ConnectionContract extends Construct {
     const labels = { 'app.kubernetes.io/managed-by': 'redis-topologies', 'app.kubernetes.io/instance': d.clusterName, 'app.kubernetes.io/component': 'connection' };
     const redisPort = d.redisPort ?? 6379;
 
+    const tls = d.tls ?? false;
+    const sentinelAuth = d.sentinelAuth ?? true;
+
     // Construct ids count the namespaces (never their names, which may be Terraform tokens).
+    const cmNamespaces = cm ? cm.namespaces ?? [d.namespace] : [d.namespace];
     if (cm) {
-      (cm.namespaces ?? [d.namespace]).forEach((ns, i) => {
+      // No secret here: flags and names only. The password is in the Secrets below.
+      const data: Record<string, string> = {
+        REDIS_CLUSTER_NAME: d.clusterName,
+        REDIS_SENTINEL_HOST: d.sentinelServiceHost,
+        REDIS_SENTINEL_PORT: String(d.sentinelPort),
+        REDIS_SENTINEL_MASTER_NAME: d.masterName,
+        REDIS_SENTINEL_AUTH: String(sentinelAuth),
+        REDIS_TLS: String(tls),
+        ...(tls && d.tlsCaSecretName !== undefined ? { REDIS_TLS_CA_SECRET: `${d.namespace}/${d.tlsCaSecretName}` } : {}),
+        ...(tls && d.tlsCaCertificatePem !== undefined ? { 'ca.crt': d.tlsCaCertificatePem } : {}),
+      };
+      cmNamespaces.forEach((ns, i) => {
         this.configMaps.push(new ConfigMapV1(this, i === 0 ? 'ElastisysConfigMap' : `ElastisysConfigMap${i + 1}`, kubernetesObject(this, 'ConfigMap', {
           metadata: { name: cm.name ?? `${d.clusterName}-redis-config`, namespace: ns, labels },
-          data: {
-            REDIS_CLUSTER_NAME: d.clusterName,
-            REDIS_SENTINEL_HOST: d.sentinelServiceHost,
-            REDIS_SENTINEL_PORT: String(d.sentinelPort),
-          },
+          data,
         })));
       });
+    }
+
+    if (props.passwordSecret) {
+      this.passwordSecrets.push(...publishPasswordSecrets(this, props.passwordSecret, cmNamespaces, labels, d.password!, sentinelAuth ? d.sentinelPassword : undefined));
     }
 
     if (sec) {

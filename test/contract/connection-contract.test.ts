@@ -32,7 +32,10 @@ describe('ConnectionContract', () => {
     const out = synth((s) => new ConnectionContract(s, 'Contract', { details, elastisysConfigMap: { name: 'app-redis-config', namespaces: ['shop', 'billing'] } }));
     for (const ns of ['shop', 'billing']) {
       const cm = out.named('kubernetes_config_map_v1', 'app-redis-config', ns);
-      expect(cm.data).toEqual({ REDIS_CLUSTER_NAME: 'sessions', REDIS_SENTINEL_HOST: 'sessions-sentinel.cache', REDIS_SENTINEL_PORT: '26379' });
+      expect(cm.data).toEqual({
+        REDIS_CLUSTER_NAME: 'sessions', REDIS_SENTINEL_HOST: 'sessions-sentinel.cache', REDIS_SENTINEL_PORT: '26379',
+        REDIS_SENTINEL_MASTER_NAME: 'mymaster', REDIS_SENTINEL_AUTH: 'true', REDIS_TLS: 'false',
+      });
     }
     expect(JSON.stringify(out.resources('kubernetes_config_map_v1'))).not.toContain('s3cret');
     expect(out.list('kubernetes_secret_v1')).toHaveLength(0);

@@ -70,7 +70,10 @@ describe('a SentinelRedis used from another stack', () => {
     expect(grant.spec.pod_selector.match_labels).toEqual({ 'app.kubernetes.io/instance': 'orders', 'app.kubernetes.io/part-of': 'sentinel-redis' });
     expect(grant.spec.ingress[0].ports.map((p: any) => p.port)).toEqual(['6379', '26379']);
     const cm = Object.values<any>(out.resource.kubernetes_config_map_v1).find((c) => c.metadata.name === 'app-redis-config');
-    expect(cm.data).toEqual({ REDIS_CLUSTER_NAME: 'orders', REDIS_SENTINEL_HOST: 'orders-sentinel.redis', REDIS_SENTINEL_PORT: '26379' });
+    expect(cm.data).toEqual({
+      REDIS_CLUSTER_NAME: 'orders', REDIS_SENTINEL_HOST: 'orders-sentinel.redis', REDIS_SENTINEL_PORT: '26379',
+      REDIS_SENTINEL_MASTER_NAME: 'mymaster', REDIS_SENTINEL_AUTH: 'true', REDIS_TLS: 'false',
+    });
   });
 
   test('the imported attributes match the real topology', () => {

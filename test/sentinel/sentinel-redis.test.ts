@@ -90,7 +90,10 @@ describe('SentinelRedis topology', () => {
     const scripts = out.renderedData(CM, 'cache-scripts');
     expect(scripts['common.sh']).toContain('if [ "$(printf \'%s\\n\' "$_views" | wc -l)" -ge "$QUORUM" ]; then');
     expect(scripts['common.sh']).toContain("best_view() { sort | uniq -c | sort -k2,2nr -k1,1nr | head -n 1 | awk '{ print $2, $3 }'; }");
-    expect(scripts['redis-entrypoint.sh']).toContain('if [ "$ORDINAL" = 0 ] && data_empty; then');
+    expect(scripts['redis-entrypoint.sh']).toContain('if [ "$ORDINAL" = 0 ] && data_empty && ! promotable_member_alive "$SELF" >/dev/null; then');
+    // No member resumes the primary role on a timer while the sentinels could still promote another.
+    expect(scripts['redis-entrypoint.sh']).not.toContain('SELF_FAILOVER_WAIT');
+    expect(scripts['common.sh']).not.toContain('SELF_FAILOVER_WAIT');
     const sentinel = scripts['sentinel-entrypoint.sh'];
     expect(sentinel).toContain('cat "$STATE_DIR/view"');
     expect(sentinel).toContain("printf 'sentinel config-epoch %s %s\\n' \"$MASTER_NAME\" \"$epoch\"");
@@ -98,7 +101,12 @@ describe('SentinelRedis topology', () => {
     expect(sentinel).toContain("printf 'sentinel down-after-milliseconds %s %s\\n' \"$MASTER_NAME\" \"$COLD_DOWN_AFTER\"");
     expect(scripts['common.sh']).toContain('COLD_DOWN_AFTER=30000');
     const spec = out.named(STS, 'cache-sentinel').spec.template.spec;
-    expect(spec.volume.find((v: any) => v.name === 'state')).toEqual({ name: 'state', empty_dir: { size_limit: '1Mi' } });
+    // Persistent data: the sentinels' state is on a claim of its own on the same encrypted class.
+    expect(spec.volume.find((v: any) => v.name === 'state')).toBeUndefined();
+    const claim = out.named(STS, 'cache-sentinel').spec.volume_claim_template[0];
+    expect(claim.metadata.name).toBe('state');
+    expect(claim.spec.storage_class_name).toBe(out.named(STS, 'cache').spec.volume_claim_template[0].spec.storage_class_name);
+    expect(claim.spec.resources.requests.storage).toBe('1Gi');
     expect(spec.container[0].volume_mount).toContainEqual({ name: 'state', mount_path: '/var/lib/redis-topologies' });
   });
 

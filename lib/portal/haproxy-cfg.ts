@@ -43,14 +43,25 @@ export const TLS12_CIPHERS = [
 export const TLS13_CIPHERSUITES = 'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256';
 
 /**
+ * How often a portal resolves every member's name again: the check interval, at most 1 s (HAProxy's
+ * default), so a member that moves is followed before the next checks or about then.
+ */
+export function resolveIntervalMs(m: Pick<PortalModel, 'check'>): number {
+  return Math.min(m.check.intervalMs, 1000);
+}
+
+/**
  * haproxy.cfg. Only the data member that answers `role:master` is in rotation: each check
  * authenticates (the AUTH command comes from the environment the entrypoint builds from the
  * Secret, never from this ConfigMap), pings, and sends INFO replication together with QUIT so a
  * replica's check fails at once instead of at the check timeout. A member marked down has its
  * client sessions shut, so clients stuck on a demoted primary reconnect to the new one. Member
- * names are re-resolved at run time, so a pod that comes back at a new address is followed.
+ * names are re-resolved at run time, so a pod that comes back at a new address is followed within
+ * about one check interval, and a failing cluster DNS never takes a member with a known address
+ * out of rotation (see the resolvers section's comments).
  */
 export function renderHaproxyCfg(m: PortalModel): string {
+  const resolveMs = resolveIntervalMs(m);
   const lines: string[] = [
     `# haproxy.cfg for ${m.namespace}/${m.name}, rendered by redis-topologies`,
     'global',
@@ -63,18 +74,31 @@ export function renderHaproxyCfg(m: PortalModel): string {
     `    ssl-default-bind-ciphersuites ${TLS13_CIPHERSUITES}`,
     '    ssl-default-server-options ssl-min-ver TLSv1.2',
     '',
-    '# cluster DNS from the pod\'s resolv.conf; a member that moves to a new address is followed',
+    '# Cluster DNS from the pod\'s resolv.conf. DNS only tells where a member is; the health checks',
+    '# alone decide whether it is in rotation.',
     'resolvers cluster',
     '    parse-resolv-conf',
+    `    # Every member's name is asked again every ${resolveMs} ms (the check interval, at most 1 s), so a`,
+    '    # member re-created at a new address is followed within about one check interval.',
+    `    timeout resolve ${resolveMs}ms`,
+    '    # A query unanswered after 500 ms is sent again, 3 times; then this resolution has timed out.',
+    '    timeout retry 500ms',
     '    resolve_retries 3',
-    '    timeout resolve 1s',
-    '    timeout retry 1s',
-    '    hold valid 5s',
-    '    hold other 30s',
-    '    hold refused 30s',
-    '    hold nx 30s',
-    '    hold timeout 30s',
-    '    hold obsolete 30s',
+    '    # A check that cannot connect asks DNS again at once when the last answer is older than this.',
+    `    hold valid ${resolveMs}ms`,
+    '    # An address missing from the latest answer is dropped at once: the member has moved. (Kept',
+    '    # for 30 s, it held the checks on the dead address and the portal refused clients that long.)',
+    '    hold obsolete 0s',
+    '    # A DNS that does not answer, refuses or fails says nothing about the member: its last known',
+    '    # address stays in use (for up to a day) and the checks decide, so a slow, overloaded or',
+    '    # restarting cluster DNS never puts a healthy member in maintenance.',
+    '    hold timeout 1d',
+    '    hold refused 1d',
+    '    hold other 1d',
+    '    # NXDOMAIN for a running member is a DNS glitch: its address is kept for a minute. A deleted',
+    '    # pod\'s name is NXDOMAIN for real: after that minute its old address is forgotten, so that,',
+    '    # once given to another pod, it cannot make one member count twice in rotation.',
+    '    hold nx 1m',
     '',
     'defaults',
     '    mode tcp',

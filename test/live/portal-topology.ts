@@ -131,6 +131,27 @@ export class LivePortals {
     return up.sort();
   }
 
+  /** Servers of the backend in HAProxy state `state` (UP, DOWN, MAINT, ...). */
+  public async serversIn(pod: string, state: string): Promise<string[]> {
+    const m = await this.metrics(pod);
+    const out: string[] = [];
+    for (const [k, v] of m) {
+      const match = /^haproxy_server_status\{proxy="redis_primary",server="([^"]+)",state="([^"]+)"\}$/.exec(k);
+      if (match && match[2] === state && v === 1) out.push(match[1]);
+    }
+    return out.sort();
+  }
+
+  /** Where portal `pod`'s log ends now, for logSince(). */
+  public logMark(pod: string): number {
+    return Buffer.byteLength(this.container(pod)?.logs() ?? '');
+  }
+
+  /** What portal `pod` logged after `mark` (HAProxy's server state changes among it). */
+  public logSince(pod: string, mark: number): string {
+    return Buffer.from(this.container(pod)?.logs() ?? '').subarray(mark).toString();
+  }
+
   public async destroy(): Promise<void> {
     await Promise.all([...this.containers.values()].map((c) => c.kill('SIGKILL').catch(() => undefined)));
   }

@@ -89,6 +89,46 @@ describe('HaproxyPortal', () => {
     expect(c).not.toContain('stats enable');
   });
 
+  test('haproxy.cfg resolvers: a moved member is followed within a check interval; a failing DNS keeps known addresses', () => {
+    const c = cfg(out);
+    const section = c.slice(c.indexOf('resolvers cluster'), c.indexOf('\ndefaults'));
+    const directives = section.split('\n').map((l) => l.trim()).filter((l) => l !== '' && !l.startsWith('#'));
+    expect(directives).toEqual([
+      'resolvers cluster',
+      'parse-resolv-conf',
+      // Every name asked again each check interval (500 ms), a failed connect asks at once.
+      'timeout resolve 500ms',
+      'timeout retry 500ms',
+      'resolve_retries 3',
+      'hold valid 500ms',
+      // An address gone from the answer is dropped at once (30 s held the portal on a dead address).
+      'hold obsolete 0s',
+      // No answer, REFUSED, SERVFAIL: the last known address stays, the checks decide.
+      'hold timeout 1d',
+      'hold refused 1d',
+      'hold other 1d',
+      'hold nx 1m',
+    ]);
+    // Every setting is explained in the file itself.
+    for (const d of directives.slice(2)) {
+      const at = section.split('\n').findIndex((l) => l.trim() === d);
+      const above = section.split('\n').slice(0, at).reverse().find((l) => !/^ {4}(timeout|hold|resolve_retries) /.test(l));
+      expect({ d, comment: /^ {4}# /.test(above ?? '') }).toEqual({ d, comment: true });
+    }
+    expect(c).toContain('default-server check inter 500ms fall 2 rise 1 on-marked-down shutdown-sessions resolvers cluster resolve-prefer ipv4 init-addr libc,none');
+    expect(c).not.toMatch(/hold (nx|timeout|refused|other|obsolete) 30s/);
+  });
+
+  test('haproxy.cfg resolvers follow the check interval, at most every second', () => {
+    const resolve = (intervalMs: number) => {
+      const c = cfg(build({ healthCheck: { intervalMs } }).out);
+      return [/timeout resolve (\S+)/.exec(c)?.[1], /hold valid (\S+)/.exec(c)?.[1]];
+    };
+    expect(resolve(200)).toEqual(['200ms', '200ms']);
+    expect(resolve(1000)).toEqual(['1000ms', '1000ms']);
+    expect(resolve(5000)).toEqual(['1000ms', '1000ms']);
+  });
+
   test('the password is never in the ConfigMap: the entrypoint reads it from the Secret', () => {
     const data = out.renderedData(CM, 'cache-portal-config');
     expect(JSON.stringify(data)).not.toContain('random_password');

@@ -11,10 +11,13 @@
  * ever rewritten in place (same inode), never replaced. For programs that query DNS themselves
  * (HAProxy's run-time resolvers), a DNS server (bin/dns.js) on the bridge's address <subnet>.1
  * in the hub namespace answers from the same hosts file; every pod's resolv.conf points at it.
+ * dnsFailure() makes it stop answering (a DNS timeout for the asker) or answer with an error for a
+ * while, as a cluster DNS under load or restarting does.
  */
-import { execFileSync, spawn } from 'child_process';
+import { ChildProcess, execFileSync, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import * as readline from 'readline';
 import { killGroup, run, runOk, track } from './proc';
 
 const NETNS_ETC = '/etc/netns';
@@ -25,6 +28,22 @@ const LAST_HOST = 254;
 /** Host number of the bridge address in the hub namespace, where the emulated cluster DNS listens. */
 const DNS_HOST = 1;
 const DNS_JS = path.join(__dirname, 'bin', 'dns.js');
+
+/** How the emulated cluster DNS fails: no answer at all (the asker times out), or an error answer. */
+export type DnsFailureMode = 'drop' | 'servfail' | 'refused' | 'nxdomain';
+
+/** The emulated cluster DNS's counters since it started, and what it does now. */
+export interface DnsStats {
+  /** Queries received. */
+  queries: number;
+  /** Queries left unanswered by a 'drop' failure. */
+  dropped: number;
+  /** Queries answered with an injected error. */
+  failed: number;
+  mode: DnsFailureMode | 'normal';
+  /** How long the current failure lasts yet. */
+  untilMs: number;
+}
 
 /** A pod of a PodNetwork. Live view: `address` follows readdress(). */
 export interface PodHost {
@@ -114,6 +133,9 @@ export class PodNetwork {
   /** Where the emulated cluster DNS answers (the bridge, in the hub namespace). */
   public readonly dnsAddress: string;
   private dnsPid: number | undefined;
+  private dnsChild: ChildProcess | undefined;
+  /** Waiting for the DNS server's answer to a control command, in order. */
+  private readonly dnsWaiters: Array<(line: string) => void> = [];
 
   private constructor(public readonly prefix: string, private readonly id: string, private readonly net24: string) {
     this.hubNs = `${prefix}-hub`;
@@ -138,9 +160,10 @@ export class PodNetwork {
     track(child.pid, `dns in ${this.hubNs}`);
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const lines = readline.createInterface({ input: child.stdout! });
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`DNS server in ${this.hubNs} not ready after 5 s: ${stderr}`)), 5000);
-      child.stdout!.once('data', () => {
+      lines.once('line', () => {
         clearTimeout(timer);
         resolve();
       });
@@ -149,11 +172,55 @@ export class PodNetwork {
         reject(new Error(`DNS server in ${this.hubNs} exited (${code}): ${stderr}`));
       });
     });
-    child.stdout!.resume();
+    // Every later line answers one control command, in order.
+    lines.on('line', (line) => this.dnsWaiters.shift()?.(line));
+    this.dnsChild = child;
     child.unref();
     (child.stdin as unknown as { unref?: () => void }).unref?.();
     (child.stdout as unknown as { unref?: () => void }).unref?.();
     (child.stderr as unknown as { unref?: () => void }).unref?.();
+  }
+
+  /**
+   * Makes the emulated cluster DNS fail for `forMs` milliseconds (it recovers by itself): 'drop'
+   * leaves every query unanswered (the asker times out), the others answer SERVFAIL, REFUSED or
+   * NXDOMAIN. Resolves once the failure is in effect.
+   */
+  public async dnsFailure(mode: DnsFailureMode, forMs: number): Promise<DnsStats> {
+    if (!Number.isInteger(forMs) || forMs < 1 || forMs > 600_000) throw new Error(`forMs must be an integer in 1..600000, got ${forMs}`);
+    return this.dnsControl(`fail ${mode} ${forMs}`);
+  }
+
+  /** Ends an injected DNS failure now. */
+  public async dnsNormal(): Promise<DnsStats> {
+    return this.dnsControl('normal');
+  }
+
+  public async dnsStats(): Promise<DnsStats> {
+    return this.dnsControl('stats');
+  }
+
+  /** Sends one command to the DNS server and waits (at most 2 s) for its acknowledgement. */
+  private async dnsControl(command: string): Promise<DnsStats> {
+    const child = this.dnsChild;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) throw new Error(`the DNS server of ${this.prefix} is not running`);
+    let waiter: ((line: string) => void) | undefined;
+    const line = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        const at = this.dnsWaiters.indexOf(waiter!);
+        if (at >= 0) this.dnsWaiters[at] = () => undefined; // keep the order for later answers
+        reject(new Error(`the DNS server of ${this.prefix} did not acknowledge "${command}" within 2 s`));
+      }, 2000);
+      waiter = (l) => {
+        clearTimeout(timer);
+        resolve(l);
+      };
+      this.dnsWaiters.push(waiter);
+      child.stdin!.write(`${command}\n`);
+    });
+    const answer = JSON.parse(line) as DnsStats & { ok?: string; error?: string };
+    if (answer.error !== undefined || answer.ok === undefined) throw new Error(`DNS server: ${answer.error ?? line}`);
+    return { queries: answer.queries, dropped: answer.dropped, failed: answer.failed, mode: answer.mode, untilMs: answer.untilMs };
   }
 
   /** Adds a pod namespace with eth0 on the bridge, and publishes dnsNames -> its address. */
@@ -237,6 +304,7 @@ export class PodNetwork {
     if (this.dnsPid !== undefined) {
       await killGroup(this.dnsPid).catch((e: Error) => errors.push(e.message));
       this.dnsPid = undefined;
+      this.dnsChild = undefined;
     }
     for (const ns of [...this.namespaces].reverse()) {
       const pids = await run('ip', ['netns', 'pids', ns]);

@@ -10,6 +10,15 @@
  * for anything else. Programs that resolve through DNS rather than /etc/hosts (HAProxy's
  * run-time resolvers) see the same names as glibc does. Exits when its stdin closes (the test
  * process died) or on SIGTERM.
+ *
+ * Failure injection, one command a line on stdin, each acknowledged with one JSON line on stdout
+ * ({"ok":"<command>", ...counters}):
+ *   fail <mode> <ms>   for the next <ms> milliseconds (1..600000) answer every query as <mode>:
+ *                      drop (no answer at all: a DNS timeout for the asker), servfail, refused,
+ *                      nxdomain; then back to normal by itself
+ *   normal             back to normal now
+ *   stats              just the counters
+ * Counters: queries (received), dropped, failed (answered with an injected error), mode.
  */
 'use strict';
 
@@ -70,11 +79,50 @@ function reply(query, q, rcode, address) {
   return Buffer.concat([header, question, answer]);
 }
 
+const FAIL_RCODES = { servfail: 2, nxdomain: 3, refused: 5 };
+const counters = { queries: 0, dropped: 0, failed: 0 };
+/** The injected failure: { mode, until } (epoch ms), or undefined. */
+let failure;
+
+function currentFailure() {
+  if (failure && Date.now() >= failure.until) failure = undefined;
+  return failure;
+}
+
+function status(command) {
+  const f = currentFailure();
+  return JSON.stringify({ ok: command, ...counters, mode: f ? f.mode : 'normal', untilMs: f ? f.until - Date.now() : 0 });
+}
+
+function control(line) {
+  const [cmd, mode, ms] = line.trim().split(/\s+/);
+  if (cmd === 'fail' && (mode === 'drop' || mode in FAIL_RCODES) && /^\d+$/.test(ms || '') && Number(ms) >= 1 && Number(ms) <= 600000) {
+    failure = { mode, until: Date.now() + Number(ms) };
+  } else if (cmd === 'normal') {
+    failure = undefined;
+  } else if (cmd !== 'stats') {
+    process.stdout.write(`${JSON.stringify({ error: `unknown command: ${line.trim()}` })}\n`);
+    return;
+  }
+  process.stdout.write(`${status(cmd)}\n`);
+}
+
 const socket = dgram.createSocket('udp4');
 socket.on('message', (msg, rinfo) => {
   if (msg.length < 12 || (msg[2] & 0x80) !== 0 || msg.readUInt16BE(4) !== 1) return;
   const q = parseQuestion(msg);
   if (!q) return;
+  counters.queries++;
+  const f = currentFailure();
+  if (f && f.mode === 'drop') {
+    counters.dropped++;
+    return;
+  }
+  if (f) {
+    counters.failed++;
+    socket.send(reply(msg, q, FAIL_RCODES[f.mode], undefined), rinfo.port, rinfo.address);
+    return;
+  }
   let out;
   try {
     const address = lookup(q.name);
@@ -91,6 +139,15 @@ socket.on('error', (e) => {
   process.exit(1);
 });
 socket.bind(53, listen, () => process.stdout.write('ready\n'));
+let pending = '';
+process.stdin.on('data', (d) => {
+  pending += d.toString();
+  let at;
+  while ((at = pending.indexOf('\n')) >= 0) {
+    const line = pending.slice(0, at);
+    pending = pending.slice(at + 1);
+    if (line.trim() !== '') control(line);
+  }
+});
 process.stdin.on('end', () => process.exit(0));
-process.stdin.resume();
 process.on('SIGTERM', () => process.exit(0));

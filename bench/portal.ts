@@ -59,6 +59,9 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
 
+/** What the cluster DNS and the portals' server states did since the portals started. */
+let dnsReport: () => Promise<string> = async () => 'cluster DNS: not started';
+
 async function main(): Promise<void> {
   const requests = arg('--requests', 100_000, 1000, 10_000_000);
   const repeats = arg('--repeats', 3, 1, 15);
@@ -80,6 +83,16 @@ async function main(): Promise<void> {
       await p.startAll();
       portals.push({ v, p });
     }
+    // What the emulated cluster DNS did and what the portals made of it (issue 10: a slow DNS once
+    // put the primary in maintenance mid-run): queries, and every server state change logged.
+    const logMarks = portals.map(({ p }) => p.logMark(p.pods[0]));
+    const dnsBefore = await t.net.dnsStats();
+    dnsReport = async () => {
+      const dns = await t.net.dnsStats().then((d) => `${d.queries - dnsBefore.queries} queries, ${d.dropped - dnsBefore.dropped} unanswered, ${d.failed - dnsBefore.failed} failed`, (e: Error) => `not answering: ${e.message}`);
+      const changes = portals.flatMap(({ p }, i) => p.logSince(p.pods[0], logMarks[i]).split('\n')
+        .filter((l) => /maintenance|DNS|no server available|is DOWN|is UP|changed its IP/.test(l) && !l.startsWith('[')).map((l) => `  ${p.pods[0]}: ${l}`));
+      return `cluster DNS during the run: ${dns}; portal server state changes: ${changes.length === 0 ? 'none' : `\n${changes.join('\n')}`}`;
+    };
     const certs = portals[0].p.certs;
     // Redis's own TLS port on the primary, with a certificate from the same CA.
     for (const f of [certs.keyFile, certs.certFile, certs.caFile]) fs.chmodSync(f, 0o644);
@@ -109,7 +122,7 @@ async function main(): Promise<void> {
             '-a', password, '-n', String(requests), '-c', '50', '-P', String(pipeline), '-t', 'set,get', '--csv'], { timeoutMs: 120_000 });
           if (out.code !== 0) {
             const haproxy = logsSummary(20).split('\n').filter((l) => /haproxy|Server|backend|ALERT/.test(l)).join('\n');
-            throw new Error(`redis-benchmark against ${target.label}, pipeline ${pipeline}: ${out.stderr}\n${haproxy}`);
+            throw new Error(`redis-benchmark against ${target.label}, pipeline ${pipeline}: ${out.stderr}\n${haproxy}\n${await dnsReport()}`);
           }
           const after = cpuSeconds(['redis-server', 'haproxy']);
           for (const proc of ['redis-server', 'haproxy']) {
@@ -144,6 +157,7 @@ async function main(): Promise<void> {
     const ratios = rows.map((r) => Number(/\(([0-9.]+)\)/.exec(r[2])![1]));
     const met = ratios.filter((r) => r >= 0.75).length;
     console.log(`\nportal with the defaults / Redis native TLS: min ${Math.min(...ratios).toFixed(2)}, median ${median(ratios).toFixed(2)}; target 0.75 met on ${met} of ${ratios.length} rows`);
+    console.log(`\n${await dnsReport()}`);
     console.log('\nCPU per request (microseconds, SET and GET together; the 2 cores are shared by redis-benchmark, redis-server and haproxy):');
     for (const pipeline of [1, 16]) {
       for (const label of ['Redis native TLS', VARIANTS[0].label]) {

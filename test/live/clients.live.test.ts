@@ -1,8 +1,9 @@
 /**
  * Real client libraries, live: an application in namespace `shop` that is given only what the plan
  * publishes there (the Elastisys ConfigMap, the portal's connection ConfigMap, the password Secret)
- * drives ioredis through the sentinels and node-redis through the TLS portal, while the primary is
- * killed with SIGKILL once. Both must recover by themselves, with no acknowledged write lost.
+ * drives ioredis and node-redis through the sentinels and node-redis through the TLS portal, while
+ * the primary is killed with SIGKILL once. Each must recover by itself, with no acknowledged write
+ * lost.
  *
  * The application pod is a network namespace on the pods' bridge. Its clients run there as
  * separate node processes whose environment is exactly the ConfigMap data (envFrom) plus
@@ -162,6 +163,21 @@ async function connect() {
     redis.on('error', () => undefined);
     return { set: (k, v) => redis.set(k, v), close: () => redis.disconnect() };
   }
+  if (client === 'node-redis-sentinel') {
+    // node-redis 5 through the sentinels: it follows +switch-master and rediscovers on errors.
+    const { createSentinel } = require(modulePath);
+    const password = env.REDIS_PASSWORD;
+    const tls = env.REDIS_TLS === 'true' ? { tls: true, ca: fs.readFileSync(caFile) } : {};
+    const redis = createSentinel({
+      name: env.REDIS_SENTINEL_MASTER_NAME,
+      sentinelRootNodes: [{ host: env.REDIS_SENTINEL_HOST, port: Number(env.REDIS_SENTINEL_PORT) }],
+      nodeClientOptions: { password, socket: { ...tls, connectTimeout: 1000, reconnectStrategy: (retries) => Math.min(50 * retries, 500) } },
+      sentinelClientOptions: { password: env.REDIS_SENTINEL_AUTH === 'true' ? password : undefined, socket: { ...tls, connectTimeout: 1000 } },
+    });
+    redis.on('error', () => undefined);
+    await within(redis.connect(), 10000);
+    return { set: (k, v) => redis.set(k, v), close: () => redis.destroy() };
+  }
   // Through the portal, with TLS, verifying the certificate's name.
   const { createClient } = require(modulePath);
   const redis = createClient({
@@ -245,9 +261,9 @@ class App {
   }
 }
 
-function startApp(client: 'ioredis' | 'node-redis', env: Record<string, string>, config: { keyPrefix: string; maxWrites: number; maxSeconds: number; intervalMs: number; retryMs: number }): App {
+function startApp(client: 'ioredis' | 'node-redis' | 'node-redis-sentinel', env: Record<string, string>, config: { keyPrefix: string; maxWrites: number; maxSeconds: number; intervalMs: number; retryMs: number }): App {
   const modulePath = require.resolve(client === 'ioredis' ? 'ioredis' : 'redis');
-  const caFile = path.join(scratch, client, CA_FILE_NAME);
+  const caFile = path.join(scratch, 'node-redis', CA_FILE_NAME);
   const child = spawn('ip', ['netns', 'exec', appNs, process.execPath, '-e', APP_JS, client, modulePath, caFile, JSON.stringify(config)], {
     detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: { PATH: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin', ...env },
   });
@@ -298,10 +314,8 @@ beforeAll(async () => {
   const portalService = appEnv('cache-portal-connection').REDIS_HOST;
   await emulateService('svc-portal', [portalService], p.port, p.pods.map((pod) => `${p.podHost(pod)}:${p.port}`));
   // The portal ConfigMap's ca.crt, where each application container mounts it.
-  for (const client of ['ioredis', 'node-redis']) {
-    fs.mkdirSync(path.join(scratch, client));
-    fs.writeFileSync(path.join(scratch, client, CA_FILE_NAME), published('kubernetes_config_map_v1', 'cache-portal-connection')['ca.crt']);
-  }
+  fs.mkdirSync(path.join(scratch, 'node-redis'));
+  fs.writeFileSync(path.join(scratch, 'node-redis', CA_FILE_NAME), published('kubernetes_config_map_v1', 'cache-portal-connection')['ca.crt']);
 });
 
 afterAll(async () => {
@@ -346,30 +360,35 @@ test('what the ConfigMap says holds: the sentinels answer for REDIS_SENTINEL_MAS
     expect(hello.code).toBe(0);
   }));
 
-test('kill -9 of the primary: ioredis through the sentinels and node-redis through the portal recover by themselves; no acknowledged write lost', () =>
+test('kill -9 of the primary: ioredis and node-redis through the sentinels and node-redis through the portal recover by themselves; no acknowledged write lost', () =>
   suite.run(async () => {
     const loop = { maxWrites: 100_000, maxSeconds: 90, intervalMs: 5, retryMs: 50 };
     const viaSentinels = startApp('ioredis', appEnv('cache-redis-config'), { keyPrefix: 'ioredis', ...loop });
     const viaPortal = startApp('node-redis', appEnv('cache-portal-connection'), { keyPrefix: 'node-redis', ...loop });
-    const apps = [['ioredis through the sentinels', viaSentinels], ['node-redis through the portal', viaPortal]] as const;
+    const nodeViaSentinels = startApp('node-redis-sentinel', appEnv('cache-redis-config'), { keyPrefix: 'node-redis-sentinel', ...loop });
+    const apps = [
+      ['ioredis through the sentinels', 'ioredis', viaSentinels],
+      ['node-redis through the portal', 'node-redis', viaPortal],
+      ['node-redis through the sentinels', 'node-redis-sentinel', nodeViaSentinels],
+    ] as const;
     let killedAt = 0;
     const acked = new Map<string, number[]>();
     try {
-      await viaSentinels.waitForAcks(50);
-      await viaPortal.waitForAcks(50);
-      killedAt = Date.now();
+      for (const [, , app] of apps) await app.waitForAcks(50);
       await t.kill('data', primary);
-      for (const [what, app] of apps) {
+      // Taken once the process is gone: an acknowledgement after this came from another member.
+      killedAt = Date.now();
+      for (const [what, , app] of apps) {
         await waitFor(async () => app.acks.some((a) => a.t > killedAt), { timeoutMs: 30_000, intervalMs: 50, what: `${what}: a write acknowledged after the kill` });
       }
-      for (const [, app] of apps) await app.waitForAcks(app.acks.length + 50);
+      for (const [, , app] of apps) await app.waitForAcks(app.acks.length + 50);
     } finally {
-      for (const [what, app] of apps) acked.set(what, await app.stop());
+      for (const [what, , app] of apps) acked.set(what, await app.stop());
     }
     const old = primary;
     primary = 1 - old;
     expect((await t.roles())[primary]).toBe('master');
-    for (const [what, app] of apps) {
+    for (const [what, prefix, app] of apps) {
       const before = [...app.acks].reverse().find((a) => a.t <= killedAt)!;
       const after = app.acks.find((a) => a.t > killedAt)!;
       const errors = app.errors.filter((e) => e.t > killedAt);
@@ -377,6 +396,6 @@ test('kill -9 of the primary: ioredis through the sentinels and node-redis throu
       console.log(`${what}: outage ${after.t - before.t} ms (last write acknowledged ${killedAt - before.t} ms before the kill, first ${after.t - killedAt} ms after it); `
         + `${acked.get(what)!.length} writes acknowledged, ${errors.length} errors after the kill${kinds.length ? `: ${kinds.join(' | ')}` : ''}`);
       expect(after.t - killedAt).toBeLessThan(30_000);
-      expect({ what, missing: await t.missingKeys(primary, what.startsWith('ioredis') ? 'ioredis' : 'node-redis', acked.get(what)!) }).toEqual({ what, missing: [] });
+      expect({ what, missing: await t.missingKeys(primary, prefix, acked.get(what)!) }).toEqual({ what, missing: [] });
     }
   }));

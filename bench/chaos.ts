@@ -1,5 +1,5 @@
 /**
- * npm run bench:chaos [-- --rounds N]
+ * npm run bench:chaos [-- --rounds N] [-- --min-replicas-to-write 1]
  *
  * A bounded sequence of failures against the synthesized SentinelRedis and its HaproxyPortal, on the
  * live harness (the plan's pods, one network namespace each, real redis-server, redis-sentinel and
@@ -26,6 +26,14 @@ import { LiveSentinelRedis } from '../test/live/sentinel-topology';
 type EventType = 'primary kill -9' | 'sentinel kill -9' | 'portal kill -9' | 'full outage';
 
 interface Outage { type: EventType; client: 'sentinel' | 'portal'; ms: number }
+
+/** --min-replicas-to-write N: run the topology with that minReplicasToWrite (default 0, off). */
+function parseMinReplicas(argv: string[]): number {
+  const at = argv.indexOf('--min-replicas-to-write');
+  const n = at >= 0 ? Number(argv[at + 1]) : 0;
+  if (!Number.isInteger(n) || n < 0 || n > 1) throw new Error(`--min-replicas-to-write must be 0 or 1 (two data members), got ${argv[at + 1]}`);
+  return n;
+}
 
 function parseRounds(argv: string[]): number {
   const at = argv.indexOf('--rounds');
@@ -54,11 +62,13 @@ function longestGap(w: Writer, at: number): number {
 
 async function main(): Promise<void> {
   const rounds = parseRounds(process.argv.slice(2));
+  const minReplicasToWrite = parseMinReplicas(process.argv.slice(2));
   const password = 'bench-chaos-pw';
   const t = await LiveSentinelRedis.boot({
     prefix: 'bch',
     subnetIndex: 23,
     password,
+    props: { minReplicasToWrite },
     extend: (stack, redis) => { new HaproxyPortal(stack, 'Portal', { backend: redis }); },
   });
   const p = await LivePortals.create(t, 'cache-portal');
@@ -172,7 +182,7 @@ async function main(): Promise<void> {
   }
   const kills = outages.filter((o) => o.type === 'primary kill -9' && o.client === 'portal').map((o) => o.ms).sort((a, b) => a - b);
   console.log(`\nacknowledged writes: ${total}, missing from the final primary: ${lost}; two-primary samples: ${twoPrimaries} of ${samples}`);
-  console.log(`summary: ${outages.length / 2} events, portal p95 after a primary kill ${secs(percentile(kills, 95))}, ${lost} acknowledged writes lost, ${twoPrimaries} split-brain samples`);
+  console.log(`summary (minReplicasToWrite ${minReplicasToWrite}): ${outages.length / 2} events, portal p95 after a primary kill ${secs(percentile(kills, 95))}, ${lost} acknowledged writes lost, ${twoPrimaries} split-brain samples`);
 }
 
 main().catch(async (e) => {

@@ -22,6 +22,11 @@ export interface IRedisDataMembers {
   readonly tlsSecretName?: string;
   /** What to grant access to: namespace, pod selector and client ports. */
   readonly accessTarget: AccessTarget;
+  /**
+   * The password, when Terraform knows it (a generated one: a reference to random_password).
+   * Sensitive: only ever written into Secrets and sensitive outputs. @default unknown (in a Secret Terraform does not read)
+   */
+  readonly password?: string;
 }
 
 /** A Sentinel-managed Redis: data members plus the sentinels that know the current primary. */

@@ -18,6 +18,7 @@ import { Availability, AVAILABILITY_FACTORIES } from '../core/availability';
 import { PORTAL_PATHS, PortalModel, renderHaproxyCfg, renderPortalEntrypoint } from './haproxy-cfg';
 import { PORTAL_CERTIFICATES_FACTORIES, PORTAL_SERVICE_TYPE_FACTORIES, PortalCertificates, PortalHealthCheckOptions, PortalServiceType, TLS_VERSION_FACTORIES, TlsVersion } from './options';
 import { PortalConnection, PortalConnectionOptions } from './portal-connection';
+import { validatePasswordSecret } from '../contract/connection-contract';
 import { PortalTls } from './portal-tls';
 import { kubernetesObject } from '../core/registry';
 
@@ -230,7 +231,8 @@ export class HaproxyPortal extends Construct {
     this.accessTarget = { namespace, name, podSelector: selector, clientPorts: [port] };
     // Publishing the connection details into an application namespace also admits that
     // namespace to the portal: one step, so the application can use what it was given.
-    const published = (props.connection?.namespaces ?? []).filter((ns) => ns !== namespace);
+    const published = [...(props.connection?.namespaces ?? []), ...(props.connection?.passwordSecret?.namespaces ?? [])]
+      .filter((ns, i, all) => ns !== namespace && all.indexOf(ns) === i);
     this.accessPolicy = new AccessPolicy(this, 'Access', {
       ...this.accessTarget,
       peerPorts: [],
@@ -259,6 +261,8 @@ export class HaproxyPortal extends Construct {
       caCertificatePem: this.tls.caCertificatePem,
       labels: this.labels('connection'),
       ...props.connection,
+      // After the spread: only the backend says what the password is.
+      password: backend.password,
     });
   }
 
@@ -323,8 +327,10 @@ export class HaproxyPortal extends Construct {
     }
     v.type('statsPage', props.statsPage, 'boolean', 'true or false');
     // Checked here as well as in PortalConnection: the access policy, built first, admits these namespaces.
-    if (v.type('connection', props.connection, 'object', 'connection options { namespaces?, outputs?, outputPrefix? }')) {
+    if (v.type('connection', props.connection, 'object', 'connection options { namespaces?, outputs?, outputPrefix?, passwordSecret? }')) {
       validateNamespaces(v, 'connection.namespaces', props.connection?.namespaces);
+      validatePasswordSecret(v, 'connection.passwordSecret', props.connection?.passwordSecret, props.backend?.password !== undefined,
+        'only with a backend whose password Terraform knows (a SentinelRedis with RedisAuth.generated()): with RedisAuth.fromExistingSecret or an imported topology the password is in a Secret Terraform never reads; copy that Secret into the application namespaces yourself');
     }
     v.throwIfInvalid();
   }

@@ -18,7 +18,7 @@ import { AUTOMOUNT_SERVICE_ACCOUNT_TOKEN, REDIS_UID, restrictedContainerSecurity
 import { DEFAULT_MAXMEMORY_RATIO, maxmemoryBytes } from '../core/quantity';
 import { IMAGE_ALLOWED, isImage, isMemory, MEMORY_ALLOWED, validateNamespace, validateNamespaces, validateRatio, validateResources } from '../core/rules';
 import { PropsValidator } from '../core/validation';
-import { ConnectionContract, ElastisysConfigMapOptions, ThreeScaleSecretOptions } from '../contract/connection-contract';
+import { ConnectionContract, ElastisysConfigMapOptions, PasswordSecretOptions, ThreeScaleSecretOptions, validatePasswordSecret } from '../contract/connection-contract';
 import { ISentinelRedis } from '../endpoint';
 import { DataStorage } from '../storage/data-storage';
 import { dataMemberHost, PATHS, SentinelRedisModel, sentinelHost } from './model';
@@ -102,12 +102,24 @@ export interface SentinelRedisProps extends WorkloadPlacementProps, ClientAccess
    * clients, replication and sentinels all use TLS on the usual ports. @default TLS off inside the topology
    */
   readonly tlsSecretName?: string;
+  /**
+   * With tlsSecretName, when Terraform knows it: the CA certificate (PEM) that signs the members'
+   * and sentinels' certificates, published as `ca.crt` in the Elastisys ConfigMap.
+   * @default not published (the ConfigMap names the Secret instead: REDIS_TLS_CA_SECRET)
+   */
+  readonly tlsCaCertificatePem?: string;
   /** redis_exporter sidecar on port 9121, scraped from the monitoring namespace. @default off */
   readonly metrics?: SentinelRedisMetricsOptions;
   /** The Elastisys ConfigMap; false leaves it out. @default published in the namespace */
   readonly elastisysConfigMap?: ElastisysConfigMapOptions | false;
   /** The 3scale Secret. @default not published */
   readonly threeScaleSecret?: ThreeScaleSecretOptions;
+  /**
+   * A Secret with the password (key `password`) in application namespaces (default: where the
+   * Elastisys ConfigMap goes), which are then admitted. Only with RedisAuth.generated().
+   * @default not published
+   */
+  readonly passwordSecret?: PasswordSecretOptions;
   /** Terraform outputs. @default true */
   readonly outputs?: boolean;
   /** Prefix of the Terraform output names. @default 'redis_<namespace>_<name>' with '-' as '_' */
@@ -222,6 +234,11 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
   public readonly sentinelPort = SENTINEL_PORT;
   public readonly sentinelHosts: string[];
   public readonly highlyAvailable: boolean;
+  /**
+   * The password, sensitive: a Terraform reference to the generated random_password (undefined
+   * with RedisAuth.fromExistingSecret). Pass it only where a Secret or a sensitive output takes it.
+   */
+  public readonly password?: string;
   /** The validated model the config files are rendered from. */
   public readonly model: SentinelRedisModel;
   /** The rendered files of the config ConfigMap. */
@@ -308,6 +325,7 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
       authSecretName = auth.existingSecretName!;
     }
     this.auth = { secretName: authSecretName, passwordKey: auth.passwordKey };
+    this.password = password;
 
     // --- rendered configuration ------------------------------------------------------------
     const configFiles: Record<string, string> = { 'redis.conf': renderRedisConf(m), 'acl-rules': renderAclRules(m) };
@@ -530,6 +548,7 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
     const published = [
       ...(props.elastisysConfigMap ? props.elastisysConfigMap.namespaces ?? [] : []),
       ...(props.threeScaleSecret?.namespaces ?? []),
+      ...(props.passwordSecret?.namespaces ?? []),
     ].filter((ns, i, all) => ns !== m.namespace && all.indexOf(ns) === i);
     this.accessPolicy = new AccessPolicy(this, 'Access', {
       ...this.accessTarget,
@@ -553,9 +572,15 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
         sentinels: ha,
         redisHost: this.dataMemberHosts[0],
         redisPort: REDIS_PORT,
+        // The sentinel entrypoint writes `requirepass` with the Redis password.
+        sentinelAuth: true,
+        tls: m.tls,
+        tlsCaSecretName: props.tlsSecretName,
+        tlsCaCertificatePem: props.tlsCaCertificatePem,
       },
       elastisysConfigMap: props.elastisysConfigMap,
       threeScaleSecret: props.threeScaleSecret,
+      passwordSecret: props.passwordSecret,
       outputs: props.outputs,
       outputPrefix: props.outputPrefix,
     });
@@ -689,6 +714,9 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
     if (v.type('threeScaleSecret', props.threeScaleSecret, 'object', 'Secret options { name?, namespaces?, role?, database? }') && props.threeScaleSecret) {
       validateNamespaces(v, 'threeScaleSecret.namespaces', props.threeScaleSecret.namespaces);
     }
+    validatePasswordSecret(v, 'passwordSecret', props.passwordSecret, !(props.auth instanceof RedisAuth) || props.auth.source === 'generated',
+      'only with RedisAuth.generated(): with RedisAuth.fromExistingSecret the password is in your Secret, which Terraform never reads; copy that Secret into the application namespaces yourself');
+    if (props.tlsCaCertificatePem !== undefined && props.tlsSecretName === undefined) v.fail('tlsCaCertificatePem', props.tlsCaCertificatePem, 'only with tlsSecretName (TLS inside the topology)');
     v.throwIfInvalid();
   }
 }

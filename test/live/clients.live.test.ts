@@ -19,8 +19,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as readline from 'readline';
-import { Password } from '@cdktf/provider-random/lib/password';
-import { ConnectionContract, HaproxyPortal } from '../../lib';
+import { HaproxyPortal } from '../../lib';
 import { execIn, redisCli, waitFor } from './harness/client';
 import { killGroup, track, within } from './harness/proc';
 import { LiveSuite } from './live-suite';
@@ -285,21 +284,9 @@ beforeAll(async () => {
     prefix: 'rtc',
     password: PASSWORD,
     subnetIndex: 14,
-    props: { elastisysConfigMap: { namespaces: [APP_NAMESPACE] } },
+    props: { elastisysConfigMap: { namespaces: [APP_NAMESPACE] }, passwordSecret: { name: PASSWORD_SECRET, namespaces: [APP_NAMESPACE] } },
     extend: (stack, redis) => {
       new HaproxyPortal(stack, 'Portal', { backend: redis, connection: { namespaces: [APP_NAMESPACE] } });
-      // The password Secret, as ConnectionContract publishes it. (Once SentinelRedis takes a
-      // passwordSecret prop itself, that prop replaces this second contract.)
-      const password = (redis.node.findChild('Password') as Password).result;
-      new ConnectionContract(stack, 'ShopPassword', {
-        details: {
-          clusterName: redis.name, namespace: redis.namespace, masterName: redis.masterName, sentinelServiceHost: redis.sentinelServiceHost,
-          sentinelPort: redis.sentinelPort, sentinelPodHosts: redis.sentinelHosts, password,
-        },
-        elastisysConfigMap: false,
-        passwordSecret: { name: PASSWORD_SECRET, namespaces: [APP_NAMESPACE] },
-        outputs: false,
-      });
     },
   });
   p = await LivePortals.create(t, 'cache-portal');

@@ -108,6 +108,18 @@ async function main(): Promise<void> {
         await x.w.waitForAcks(x.w.acked().length + 20, 60_000);
         outages.push({ type, client: x.client, ms: longestGap(x.w, at) });
       }
+      // A slow recovery: show what the sentinels did after the event.
+      if (outages.slice(-writers.length).some((o) => o.ms > 6000)) {
+        for (let i = 0; i < t.sentinelCount; i++) {
+          const log = t.container('sentinel', i)?.logs() ?? '';
+          const lines = log.split('\n').filter((l) => /[#*] [+-]|failover|Next failover|cold|down-after|waiting|view/.test(l));
+          console.log(`    sentinel ${i}:\n      ${lines.slice(-25).join('\n      ')}`);
+        }
+        for (let i = 0; i < t.dataCount; i++) {
+          const log = (t.container('data', i)?.logs() ?? '').split('=== redis start #').pop() ?? '';
+          console.log(`    data ${i}:\n      ${log.split('\n').filter((l) => /cache-\d: /.test(l)).slice(-8).join('\n      ')}`);
+        }
+      }
       console.log(`  ${type}: ${writers.map((x) => `${x.client} ${secs(outages.filter((o) => o.client === x.client).slice(-1)[0].ms)}`).join(', ')}`);
     };
     const healthy = async (what: string) => {

@@ -383,16 +383,7 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
     }));
 
     const storage = props.storage;
-    const dataVolumeClaims = storage.kind === 'persistent'
-      ? [{
-        metadata: { name: 'data', labels: standardLabels(dataId), annotations: { 'redis-topologies.io/encryption': storage.description } },
-        spec: {
-          accessModes: ['ReadWriteOnce'],
-          storageClassName: storage.storageClassName,
-          resources: { requests: { storage: storage.size! } },
-        },
-      }]
-      : undefined;
+    const dataVolumeClaims = storage._claimTemplate('data', standardLabels(dataId));
     const dataVolumes = storage.kind === 'ephemeral'
       ? [{ name: 'data', emptyDir: { sizeLimit: storage.size } }]
       : [];
@@ -473,16 +464,7 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
         spec: { type: 'ClusterIP', selector: sentinelSelector, port: sentinelPorts },
       }));
       const sprobe = (kind: string) => ['sh', `${PATHS.scripts}/sentinel-probe.sh`, kind];
-      const sentinelStateClaims = storage.kind === 'persistent'
-        ? [{
-          metadata: { name: 'state', labels: standardLabels(sentinelId), annotations: { 'redis-topologies.io/encryption': storage.description } },
-          spec: {
-            accessModes: ['ReadWriteOnce'],
-            storageClassName: storage.storageClassName,
-            resources: { requests: { storage: props.sentinelStateSize ?? '1Gi' } },
-          },
-        }]
-        : undefined;
+      const sentinelStateClaims = storage._claimTemplate('state', standardLabels(sentinelId), props.sentinelStateSize ?? '1Gi');
       const sentinelMemory = props.sentinelMemoryLimit ?? '64Mi';
       this.sentinelStatefulSet = new StatefulSetV1(this, 'Sentinel', kubernetesObject(this, 'StatefulSet', {
         metadata: { name: names.sentinelStatefulSet, namespace: m.namespace, labels: standardLabels(sentinelId) },

@@ -118,6 +118,23 @@ export class DataStorage {
   public _validate(v: PropsValidator, prop: string): void {
     this.checks(v, prop);
   }
+
+  /**
+   * @internal The StatefulSet volume claim template `name` on this storage, one claim per pod
+   * (undefined for ephemeral storage, which is an emptyDir). `size` overrides the storage's size,
+   * for small claims beside the data (sentinel state).
+   */
+  public _claimTemplate(name: string, labels: Record<string, string>, size?: string) {
+    if (this.kind !== 'persistent') return undefined;
+    return [{
+      metadata: { name, labels, annotations: { 'redis-topologies.io/encryption': this.description } },
+      spec: {
+        accessModes: ['ReadWriteOnce'],
+        storageClassName: this.storageClassName,
+        resources: { requests: { storage: size ?? this.size! } },
+      },
+    }];
+  }
 }
 
 export interface UnencryptedStorageOptions {

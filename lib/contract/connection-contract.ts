@@ -204,6 +204,8 @@ export class ConnectionContract extends Construct {
   public readonly secrets: SecretV1[] = [];
   /** The password Secrets, one per namespace. */
   public readonly passwordSecrets: SecretV1[] = [];
+  /** Every namespace a ConfigMap or Secret of this contract is published into, each once. */
+  public readonly namespaces: string[] = [];
 
   constructor(scope: Construct, id: string, props: ConnectionContractProps) {
     super(scope, id);
@@ -235,7 +237,7 @@ export class ConnectionContract extends Construct {
         v.fail('details.tlsCaSecretName', undefined, 'the Secret whose ca.crt signs the topology\'s certificates, or details.tlsCaCertificatePem, when details.tls is true: clients need the CA');
       }
     }
-    if (v.type('details.tlsCaSecretName', d.tlsCaSecretName, 'string', 'a Secret name')) v.check('details.tlsCaSecretName', d.tlsCaSecretName, isDnsSubdomain, 'a Secret name');
+    v.string('details.tlsCaSecretName', d.tlsCaSecretName, isDnsSubdomain, 'a Secret name');
     if (v.type('details.tlsCaCertificatePem', d.tlsCaCertificatePem, 'string', 'a PEM certificate')) {
       v.check('details.tlsCaCertificatePem', d.tlsCaCertificatePem, (p) => /-----BEGIN CERTIFICATE-----/.test(p), 'a PEM certificate (-----BEGIN CERTIFICATE-----)');
     }
@@ -252,6 +254,8 @@ export class ConnectionContract extends Construct {
 
     // Construct ids count the namespaces (never their names, which may be Terraform tokens).
     const cmNamespaces = cm ? cm.namespaces ?? [d.namespace] : [d.namespace];
+    const publishedInto = (list: readonly string[]) => list.forEach((ns) => { if (!this.namespaces.includes(ns)) this.namespaces.push(ns); });
+    if (cm) publishedInto(cmNamespaces);
     if (cm) {
       // No secret here: flags and names only. The password is in the Secrets below.
       const data: Record<string, string> = {
@@ -274,6 +278,7 @@ export class ConnectionContract extends Construct {
 
     if (props.passwordSecret) {
       this.passwordSecrets.push(...publishPasswordSecrets(this, props.passwordSecret, cmNamespaces, labels, d.password!, sentinelAuth ? d.sentinelPassword : undefined));
+      publishedInto(props.passwordSecret.namespaces ?? cmNamespaces);
     }
 
     if (sec) {
@@ -286,6 +291,7 @@ export class ConnectionContract extends Construct {
         }
         // Without sentinels, 3scale connects to the URL's host itself.
         : { URL: directRedisUrl(d.redisHost!, redisPort, d.password, sec.database), SENTINEL_HOSTS: '' };
+      publishedInto(sec.namespaces ?? [d.namespace]);
       (sec.namespaces ?? [d.namespace]).forEach((ns, i) => {
         this.secrets.push(new SecretV1(this, i === 0 ? 'ThreeScaleSecret' : `ThreeScaleSecret${i + 1}`, kubernetesObject(this, 'Secret', {
           metadata: { name: sec.name ?? `${d.clusterName}-redis`, namespace: ns, labels },

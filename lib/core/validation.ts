@@ -112,6 +112,31 @@ export class PropsValidator {
   }
 
   /**
+   * An optional string prop: a string (tokens pass as strings) that passes `ok` when resolved.
+   * Returns whether it passed.
+   */
+  public string(prop: string, value: unknown, ok: (s: string) => boolean, allowed: string): boolean {
+    return this.type(prop, value, 'string', allowed) && this.check(prop, value as string | undefined, ok, allowed);
+  }
+
+  /** A required string prop: present, a string, and passing `ok` when resolved. Returns whether it passed. */
+  public requiredString(prop: string, value: unknown, ok: (s: string) => boolean, allowed: string): boolean {
+    return this.required(prop, value, 'string', allowed) && this.check(prop, value as string, ok, allowed);
+  }
+
+  /**
+   * A required instance of an enum-like class: missing gives `<factories> (required)`, anything
+   * else that is not an instance (a look-alike object, a string) gives `one of <factories>`.
+   */
+  public requiredOption<T>(prop: string, value: unknown, cls: OptionClass<T>, factories: string): value is T {
+    if (value === undefined || value === null) {
+      this.required(prop, value, 'object', factories);
+      return false;
+    }
+    return this.option(prop, value as T, cls, factories);
+  }
+
+  /**
    * An instance of one of the library's enum-like classes, made by its static factories: a
    * look-alike object (`{ value: 'TLSv1.0' }`) or a string from JavaScript is refused, naming the
    * factories that make a valid one.

@@ -9,7 +9,7 @@ import { Annotations } from '../core/cdktf';
 import { checksumAnnotations } from '../core/checksum';
 import { selectorLabels, standardLabels } from '../core/labels';
 import { childName, isDnsLabel } from '../core/names';
-import { DNS_NAME_ALLOWED, IMAGE_ALLOWED, isDnsName, isImage, validateNamespaces, validatePodPorts, validateResources } from '../core/rules';
+import { DNS_NAME_ALLOWED, IMAGE_ALLOWED, isDnsName, isImage, validatePodPorts, validateResources } from '../core/rules';
 import { placement, Spread, validatePlacement, WorkloadPlacementProps } from '../core/pod-template';
 import { AUTOMOUNT_SERVICE_ACCOUNT_TOKEN, HAPROXY_UID, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../core/pod-security';
 import { PropsValidator } from '../core/validation';
@@ -18,7 +18,6 @@ import { Availability, AVAILABILITY_FACTORIES } from '../core/availability';
 import { PORTAL_PATHS, PortalModel, renderHaproxyCfg, renderPortalEntrypoint } from './haproxy-cfg';
 import { PORTAL_CERTIFICATES_FACTORIES, PORTAL_SERVICE_TYPE_FACTORIES, PortalCertificates, PortalHealthCheckOptions, PortalServiceType, TLS_VERSION_FACTORIES, TlsVersion } from './options';
 import { PortalConnection, PortalConnectionOptions } from './portal-connection';
-import { validatePasswordSecret } from '../contract/connection-contract';
 import { PortalTls } from './portal-tls';
 import { kubernetesObject } from '../core/registry';
 
@@ -229,10 +228,22 @@ export class HaproxyPortal extends Construct {
 
     // --- access ----------------------------------------------------------------------------
     this.accessTarget = { namespace, name, podSelector: selector, clientPorts: [port] };
+    // Built before the access policy, so bad namespaces in the connection options are reported
+    // by the construct that publishes into them.
+    this.connection = new PortalConnection(this, 'Connection', {
+      name,
+      namespace,
+      host: this.host,
+      port,
+      caCertificatePem: this.tls.caCertificatePem,
+      labels: this.labels('connection'),
+      ...props.connection,
+      // After the spread: only the backend says what the password is.
+      password: backend.password,
+    });
     // Publishing the connection details into an application namespace also admits that
     // namespace to the portal: one step, so the application can use what it was given.
-    const published = [...(props.connection?.namespaces ?? []), ...(props.connection?.passwordSecret?.namespaces ?? [])]
-      .filter((ns, i, all) => ns !== namespace && all.indexOf(ns) === i);
+    const published = this.connection.namespaces.filter((ns) => ns !== namespace);
     this.accessPolicy = new AccessPolicy(this, 'Access', {
       ...this.accessTarget,
       peerPorts: [],
@@ -253,17 +264,6 @@ export class HaproxyPortal extends Construct {
       name: childName(backend.name, `allow-${name}`),
     });
 
-    this.connection = new PortalConnection(this, 'Connection', {
-      name,
-      namespace,
-      host: this.host,
-      port,
-      caCertificatePem: this.tls.caCertificatePem,
-      labels: this.labels('connection'),
-      ...props.connection,
-      // After the spread: only the backend says what the password is.
-      password: backend.password,
-    });
   }
 
   private identity(component: string) {
@@ -311,7 +311,7 @@ export class HaproxyPortal extends Construct {
     v.integer('clientTimeoutSeconds', props.clientTimeoutSeconds, 1, 7 * 24 * 3600);
     v.integer('certificateReloadSeconds', props.certificateReloadSeconds, 5, 3600);
     v.check('bufferSize', props.bufferSize, (b) => Number.isInteger(b) && b >= 4096 && b <= 1048576, 'an integer from 4096 to 1048576 bytes');
-    if (v.type('image', props.image, 'string', IMAGE_ALLOWED)) v.check('image', props.image, isImage, IMAGE_ALLOWED);
+    v.string('image', props.image, isImage, IMAGE_ALLOWED);
     validateResources(v, { cpuRequest: props.cpuRequest, cpuLimit: props.cpuLimit, memoryLimit: props.memoryLimit }, {});
     validatePlacement(v, props);
     v.option('minTlsVersion', props.minTlsVersion, TlsVersion, TLS_VERSION_FACTORIES);
@@ -326,12 +326,7 @@ export class HaproxyPortal extends Construct {
       PortalTls.validate(v, props.certificates ?? PortalCertificates.selfSigned());
     }
     v.type('statsPage', props.statsPage, 'boolean', 'true or false');
-    // Checked here as well as in PortalConnection: the access policy, built first, admits these namespaces.
-    if (v.type('connection', props.connection, 'object', 'connection options { namespaces?, outputs?, outputPrefix?, passwordSecret? }')) {
-      validateNamespaces(v, 'connection.namespaces', props.connection?.namespaces);
-      validatePasswordSecret(v, 'connection.passwordSecret', props.connection?.passwordSecret, props.backend?.password !== undefined,
-        'only with a backend whose password Terraform knows (a SentinelRedis with RedisAuth.generated()): with RedisAuth.fromExistingSecret or an imported topology the password is in a Secret Terraform never reads; copy that Secret into the application namespaces yourself');
-    }
+    v.type('connection', props.connection, 'object', 'connection options { namespaces?, outputs?, outputPrefix?, passwordSecret? }');
     v.throwIfInvalid();
   }
 }

@@ -50,6 +50,8 @@ export class PortalConnection extends Construct {
   public readonly configMaps: ConfigMapV1[] = [];
   /** The password Secrets, one per namespace (none unless passwordSecret). */
   public readonly passwordSecrets: SecretV1[] = [];
+  /** Every namespace a ConfigMap or Secret of this connection is published into, each once. */
+  public readonly namespaces: string[];
 
   constructor(scope: Construct, id: string, props: PortalConnectionProps) {
     super(scope, id);
@@ -75,6 +77,8 @@ export class PortalConnection extends Construct {
     const name = childName(props.name, 'connection');
     // Construct ids count the namespaces (never their names, which may be Terraform tokens).
     const namespaces = [props.namespace, ...(props.namespaces ?? [])];
+    const secretNamespaces = props.passwordSecret ? props.passwordSecret.namespaces ?? props.namespaces ?? [props.namespace] : [];
+    this.namespaces = [...namespaces, ...secretNamespaces].filter((ns, i, all) => all.indexOf(ns) === i);
     namespaces.forEach((ns, i) => {
       this.configMaps.push(new ConfigMapV1(this, i === 0 ? 'ConfigMap' : `ConfigMap${i + 1}`, kubernetesObject(this, 'ConfigMap', {
         metadata: { name, namespace: ns, labels: props.labels },

@@ -16,7 +16,7 @@ import { childName, isDnsLabel, isDnsSubdomain, resourceName } from '../core/nam
 import { execProbe, fieldEnv, placement, Spread, validatePlacement, WorkloadPlacementProps } from '../core/pod-template';
 import { AUTOMOUNT_SERVICE_ACCOUNT_TOKEN, REDIS_UID, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../core/pod-security';
 import { DEFAULT_MAXMEMORY_RATIO, maxmemoryBytes } from '../core/quantity';
-import { IMAGE_ALLOWED, isImage, isMemory, MEMORY_ALLOWED, validateNamespace, validateNamespaces, validateRatio, validateResources } from '../core/rules';
+import { IMAGE_ALLOWED, isImage, isMemory, validateNamespace, validateRatio, validateResources } from '../core/rules';
 import { PropsValidator } from '../core/validation';
 import { ConnectionContract, ElastisysConfigMapOptions, PasswordSecretOptions, ThreeScaleSecretOptions, validatePasswordSecret } from '../contract/connection-contract';
 import { ISentinelRedis } from '../endpoint';
@@ -525,23 +525,8 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
     this.sentinelHosts = endpoint.sentinelHosts;
     this.highlyAvailable = ha;
 
-    // Publishing connection details into an application namespace also admits that namespace:
-    // one step, so an application given the details can use them.
-    const published = [
-      ...(props.elastisysConfigMap ? props.elastisysConfigMap.namespaces ?? [] : []),
-      ...(props.threeScaleSecret?.namespaces ?? []),
-      ...(props.passwordSecret?.namespaces ?? []),
-    ].filter((ns, i, all) => ns !== m.namespace && all.indexOf(ns) === i);
-    this.accessPolicy = new AccessPolicy(this, 'Access', {
-      ...this.accessTarget,
-      peerPorts: ha ? [REDIS_PORT, SENTINEL_PORT] : [REDIS_PORT],
-      clients: [...(props.clients ?? []), ...published.map((ns) => AccessClient.namespace(ns))],
-      accessLabel: props.accessLabel,
-      dns: props.dns,
-      metricsPorts: props.metrics ? [METRICS_PORT] : undefined,
-      metrics: props.metrics,
-    });
-
+    // Built before the access policy, so bad namespaces in the published details are reported
+    // by the contract that publishes into them.
     this.connection = new ConnectionContract(this, 'Connection', {
       details: {
         clusterName: name,
@@ -565,6 +550,19 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
       passwordSecret: props.passwordSecret,
       outputs: props.outputs,
       outputPrefix: props.outputPrefix,
+    });
+
+    // Publishing connection details into an application namespace also admits that namespace:
+    // one step, so an application given the details can use them.
+    const published = this.connection.namespaces.filter((ns) => ns !== m.namespace);
+    this.accessPolicy = new AccessPolicy(this, 'Access', {
+      ...this.accessTarget,
+      peerPorts: ha ? [REDIS_PORT, SENTINEL_PORT] : [REDIS_PORT],
+      clients: [...(props.clients ?? []), ...published.map((ns) => AccessClient.namespace(ns))],
+      accessLabel: props.accessLabel,
+      dns: props.dns,
+      metricsPorts: props.metrics ? [METRICS_PORT] : undefined,
+      metrics: props.metrics,
     });
   }
 
@@ -612,7 +610,7 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
     }
 
     // Image and resources.
-    if (v.type('image', props.image, 'string', IMAGE_ALLOWED)) v.check('image', props.image, isImage, IMAGE_ALLOWED);
+    v.string('image', props.image, isImage, IMAGE_ALLOWED);
     validateResources(v, { cpuRequest: props.cpuRequest, cpuLimit: props.cpuLimit, memoryLimit: props.memoryLimit }, {});
     v.known('memoryLimit', props.memoryLimit, 'maxmemory in redis.conf is derived from it when the plan is written');
     if (typeof props.memoryLimit === 'string' && isMemory(props.memoryLimit) && maxmemoryBytes(props.memoryLimit, 1) < 32 * 2 ** 20) {
@@ -620,7 +618,7 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
     }
     validateResources(v, { cpuRequest: props.sentinelCpuRequest, memoryLimit: props.sentinelMemoryLimit }, { cpuRequest: 'sentinelCpuRequest', memoryLimit: 'sentinelMemoryLimit' });
     validateRatio(v, 'maxmemoryRatio', props.maxmemoryRatio, 0.1, 0.95, 'Redis needs headroom for fork and buffers');
-    if (v.type('sentinelStateSize', props.sentinelStateSize, 'string', MEMORY_ALLOWED)) v.check('sentinelStateSize', props.sentinelStateSize, isMemory, 'a storage quantity above zero, such as 1Gi');
+    v.string('sentinelStateSize', props.sentinelStateSize, isMemory, 'a storage quantity above zero, such as 1Gi');
     v.known('maxmemoryRatio', props.maxmemoryRatio, 'maxmemory in redis.conf is derived from it when the plan is written');
 
     // Durations.
@@ -638,7 +636,7 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
     v.integer('bootTimeoutSeconds', props.bootTimeoutSeconds, 30, 3600);
 
     validatePlacement(v, props);
-    if (v.type('tlsSecretName', props.tlsSecretName, 'string', 'a Secret name')) v.check('tlsSecretName', props.tlsSecretName, isDnsSubdomain, 'a Secret name');
+    v.string('tlsSecretName', props.tlsSecretName, isDnsSubdomain, 'a Secret name');
     v.option('evictionPolicy', props.evictionPolicy, EvictionPolicy, EVICTION_POLICY_FACTORIES);
     if (v.option('persistence', props.persistence, Persistence, PERSISTENCE_FACTORIES) && props.persistence?.mode === 'rdb') {
       if (props.persistence.savePoints.length === 0) {
@@ -686,16 +684,9 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
     }
 
     if (v.type('metrics', props.metrics, 'object', 'metrics options { image?, namespace? }') && props.metrics) {
-      if (v.type('metrics.image', props.metrics.image, 'string', IMAGE_ALLOWED)) v.check('metrics.image', props.metrics.image, isImage, IMAGE_ALLOWED);
+      v.string('metrics.image', props.metrics.image, isImage, IMAGE_ALLOWED);
     }
     v.type('outputs', props.outputs, 'boolean', 'true or false');
-    // Checked here as well as in ConnectionContract: the access policy, built first, admits these namespaces.
-    if (v.type('elastisysConfigMap', props.elastisysConfigMap, props.elastisysConfigMap === false ? 'boolean' : 'object', 'ConfigMap options { name?, namespaces? } or false') && props.elastisysConfigMap) {
-      validateNamespaces(v, 'elastisysConfigMap.namespaces', props.elastisysConfigMap.namespaces);
-    }
-    if (v.type('threeScaleSecret', props.threeScaleSecret, 'object', 'Secret options { name?, namespaces?, role?, database? }') && props.threeScaleSecret) {
-      validateNamespaces(v, 'threeScaleSecret.namespaces', props.threeScaleSecret.namespaces);
-    }
     validatePasswordSecret(v, 'passwordSecret', props.passwordSecret, !(props.auth instanceof RedisAuth) || props.auth.source === 'generated',
       'only with RedisAuth.generated(): with RedisAuth.fromExistingSecret the password is in your Secret, which Terraform never reads; copy that Secret into the application namespaces yourself');
     if (props.tlsCaCertificatePem !== undefined && props.tlsSecretName === undefined) v.fail('tlsCaCertificatePem', props.tlsCaCertificatePem, 'only with tlsSecretName (TLS inside the topology)');

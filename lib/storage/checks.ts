@@ -2,7 +2,7 @@
  * Small validation helpers shared by the storage constructs and factories. Internal: not exported
  * from the package index.
  */
-import { OptionClass, PropsValidator } from '../core/validation';
+import { PropsValidator } from '../core/validation';
 
 /** Non-empty text without whitespace (spaces, tabs, newlines). */
 export function isWord(value: string): boolean {
@@ -31,28 +31,7 @@ export function checkOptions(v: PropsValidator, prop: string, options: unknown, 
   return true;
 }
 
-/**
- * A string prop: present when `required`, a string, and passing `ok` (tokens pass: Kubernetes
- * checks them at apply time). Returns whether it passed.
- */
-export function checkString(v: PropsValidator, prop: string, value: unknown, required: boolean, ok: (s: string) => boolean, allowed: string): boolean {
-  if (required ? !v.required(prop, value, 'string', allowed) : !v.type(prop, value, 'string', allowed)) return false;
-  return v.check(prop, value as string | undefined, ok, allowed);
-}
-
 /** A boolean prop: true or false, nothing else (no 'yes', no 1). */
 export function checkBoolean(v: PropsValidator, prop: string, value: unknown): boolean {
   return v.type(prop, value, 'boolean', 'true or false');
-}
-
-/**
- * A required instance of an enum-like class: missing gives `<factories> (required)`, anything
- * else that is not an instance (a look-alike object, a string) gives `one of <factories>`.
- */
-export function checkRequiredOption<T>(v: PropsValidator, prop: string, value: unknown, cls: OptionClass<T>, factories: string): value is T {
-  if (value === undefined || value === null) {
-    v.required(prop, value, 'object', factories);
-    return false;
-  }
-  return v.option(prop, value as T, cls, factories);
 }

@@ -1,7 +1,7 @@
 import { isDnsSubdomain } from '../core/names';
 import { isMemory } from '../core/rules';
 import { PropsValidator } from '../core/validation';
-import { asOptions, checkOptions, checkString } from './checks';
+import { asOptions, checkOptions } from './checks';
 import { IEncryptedStorageClass, STORAGE_CLASS_NAME_ALLOWED } from './encrypted-storage-class';
 
 /** The factories that make a DataStorage, for validation messages. */
@@ -34,8 +34,8 @@ export class DataStorage {
     return new DataStorage('persistent', size, sc.storageClassName, true, isClass ? sc.encryptionDescription! : 'encrypted (invalid storage class)',
       (v, prop) => {
         if (!isClass) v.fail(`${prop}.storageClass`, storageClass, ENCRYPTED_STORAGE_CLASS_ALLOWED);
-        else checkString(v, `${prop}.storageClass.storageClassName`, sc.storageClassName, true, isDnsSubdomain, STORAGE_CLASS_NAME_ALLOWED);
-        checkString(v, `${prop}.size`, size, true, isMemory, STORAGE_SIZE_ALLOWED);
+        else v.requiredString(`${prop}.storageClass.storageClassName`, sc.storageClassName, isDnsSubdomain, STORAGE_CLASS_NAME_ALLOWED);
+        v.requiredString(`${prop}.size`, size, isMemory, STORAGE_SIZE_ALLOWED);
       });
   }
 
@@ -50,8 +50,8 @@ export class DataStorage {
       `UNENCRYPTED (accepted: ${accepted ? 'yes' : 'no'})`,
       (v, prop) => {
         if (!checkOptions(v, prop, options, true, 'DataStorage.unencrypted({ size, storageClassName?, acknowledgeUnencrypted: true })')) return;
-        checkString(v, `${prop}.size`, o.size, true, isMemory, STORAGE_SIZE_ALLOWED);
-        checkString(v, `${prop}.storageClassName`, o.storageClassName, false, isDnsSubdomain, STORAGE_CLASS_NAME_ALLOWED);
+        v.requiredString(`${prop}.size`, o.size, isMemory, STORAGE_SIZE_ALLOWED);
+        v.string(`${prop}.storageClassName`, o.storageClassName, isDnsSubdomain, STORAGE_CLASS_NAME_ALLOWED);
         if (!accepted) v.fail(`${prop}.acknowledgeUnencrypted`, o.acknowledgeUnencrypted, ACKNOWLEDGE_UNENCRYPTED_ALLOWED);
       });
   }
@@ -65,7 +65,7 @@ export class DataStorage {
     return new DataStorage('ephemeral', o.sizeLimit, undefined, false, 'emptyDir (no data at rest beyond the pod)',
       (v, prop) => {
         if (!checkOptions(v, prop, options, false, 'DataStorage.ephemeral({ sizeLimit? })')) return;
-        checkString(v, `${prop}.sizeLimit`, o.sizeLimit, false, isMemory, STORAGE_SIZE_ALLOWED);
+        v.string(`${prop}.sizeLimit`, o.sizeLimit, isMemory, STORAGE_SIZE_ALLOWED);
       });
   }
 

@@ -6,7 +6,7 @@ import { isDnsSubdomain, resourceName } from '../core/names';
 import { isZoneName, validateNamespace, ZONE_ALLOWED } from '../core/rules';
 import { isUnresolved, PropsValidator } from '../core/validation';
 import { kubernetesObject } from '../core/registry';
-import { asOptions, checkBoolean, checkOptions, checkRequiredOption, checkString, isWord } from './checks';
+import { asOptions, checkBoolean, checkOptions, isWord } from './checks';
 
 /**
  * A StorageClass whose volumes are encrypted at rest. Topologies take this type for persistent
@@ -87,7 +87,7 @@ export class StorageEncryption {
       o.kmsKeyId ? `aws-ebs: KMS key ${o.kmsKeyId}` : 'aws-ebs: account default EBS KMS key',
       (v) => {
         if (!checkOptions(v, 'encryption', options, false, 'StorageEncryption.awsEbs({ kmsKeyId?, volumeType?, fsType? })')) return;
-        checkString(v, 'encryption.kmsKeyId', o.kmsKeyId, false, (k) => AWS_KMS_KEY_RE.test(k), AWS_KMS_KEY_ALLOWED);
+        v.string('encryption.kmsKeyId', o.kmsKeyId, (k) => AWS_KMS_KEY_RE.test(k), AWS_KMS_KEY_ALLOWED);
         if (v.type('encryption.volumeType', o.volumeType, 'string', `one of ${EBS_VOLUME_TYPES.map((t) => JSON.stringify(t)).join(', ')}`)) {
           v.oneOf('encryption.volumeType', o.volumeType, EBS_VOLUME_TYPES as readonly string[]);
         }
@@ -109,8 +109,8 @@ export class StorageEncryption {
       o.kmsKey ? `gce-pd: CMEK ${o.kmsKey}` : 'gce-pd: Google-managed keys',
       (v) => {
         if (!checkOptions(v, 'encryption', options, false, 'StorageEncryption.gcePd({ kmsKey?, diskType? })')) return;
-        checkString(v, 'encryption.kmsKey', o.kmsKey, false, (k) => GCP_KMS_KEY_RE.test(k), GCP_KMS_KEY_ALLOWED);
-        checkString(v, 'encryption.diskType', o.diskType, false, (t) => /^[a-z][a-z0-9-]*[a-z0-9]$/.test(t), GCE_DISK_TYPE_ALLOWED);
+        v.string('encryption.kmsKey', o.kmsKey, (k) => GCP_KMS_KEY_RE.test(k), GCP_KMS_KEY_ALLOWED);
+        v.string('encryption.diskType', o.diskType, (t) => /^[a-z][a-z0-9-]*[a-z0-9]$/.test(t), GCE_DISK_TYPE_ALLOWED);
       });
   }
 
@@ -126,7 +126,7 @@ export class StorageEncryption {
       o.diskEncryptionSetId ? `azure-disk: disk encryption set ${o.diskEncryptionSetId}` : 'azure-disk: platform-managed keys',
       (v) => {
         if (!checkOptions(v, 'encryption', options, false, 'StorageEncryption.azureDisk({ diskEncryptionSetId?, skuName? })')) return;
-        checkString(v, 'encryption.diskEncryptionSetId', o.diskEncryptionSetId, false, (k) => AZURE_DES_RE.test(k), AZURE_DISK_ENCRYPTION_SET_ALLOWED);
+        v.string('encryption.diskEncryptionSetId', o.diskEncryptionSetId, (k) => AZURE_DES_RE.test(k), AZURE_DISK_ENCRYPTION_SET_ALLOWED);
         if (v.type('encryption.skuName', o.skuName, 'string', `one of ${AZURE_DISK_SKUS.map((t) => JSON.stringify(t)).join(', ')}`)) {
           v.oneOf('encryption.skuName', o.skuName, AZURE_DISK_SKUS as readonly string[]);
         }
@@ -160,12 +160,12 @@ export class StorageEncryption {
       `ceph-rbd: LUKS, KMS ${o.encryptionKmsId ?? 'secrets-metadata (driver default)'}`,
       (v) => {
         if (!checkOptions(v, 'encryption', options, true, 'StorageEncryption.cephRbd({ clusterId, pool, secretName, secretNamespace, encryptionKmsId?, imageFeatures?, fsType? })')) return;
-        checkString(v, 'encryption.clusterId', o.clusterId, true, (s) => isWord(s) && s.length <= 36, CEPH_CLUSTER_ID_ALLOWED);
-        checkString(v, 'encryption.pool', o.pool, true, isWord, CEPH_POOL_ALLOWED);
-        checkString(v, 'encryption.secretName', o.secretName, true, isDnsSubdomain, SECRET_NAME_ALLOWED);
+        v.requiredString('encryption.clusterId', o.clusterId, (s) => isWord(s) && s.length <= 36, CEPH_CLUSTER_ID_ALLOWED);
+        v.requiredString('encryption.pool', o.pool, isWord, CEPH_POOL_ALLOWED);
+        v.requiredString('encryption.secretName', o.secretName, isDnsSubdomain, SECRET_NAME_ALLOWED);
         validateNamespace(v, 'encryption.secretNamespace', o.secretNamespace, true);
-        checkString(v, 'encryption.encryptionKmsId', o.encryptionKmsId, false, isWord, CEPH_KMS_ID_ALLOWED);
-        checkString(v, 'encryption.imageFeatures', o.imageFeatures, false, isCephImageFeatures, CEPH_IMAGE_FEATURES_ALLOWED);
+        v.string('encryption.encryptionKmsId', o.encryptionKmsId, isWord, CEPH_KMS_ID_ALLOWED);
+        v.string('encryption.imageFeatures', o.imageFeatures, isCephImageFeatures, CEPH_IMAGE_FEATURES_ALLOWED);
         if (v.type('encryption.fsType', o.fsType, 'string', `one of ${CEPH_RBD_FS_TYPES.map((t) => JSON.stringify(t)).join(', ')}`)) {
           v.oneOf('encryption.fsType', o.fsType, CEPH_RBD_FS_TYPES as readonly string[]);
         }
@@ -194,7 +194,7 @@ export class StorageEncryption {
     return new StorageEncryption('driver.longhorn.io', parameters, `longhorn: LUKS, passphrase in Secret ${ns}/${secret}`,
       (v) => {
         if (!checkOptions(v, 'encryption', options, true, 'StorageEncryption.longhorn({ secretName, secretNamespace, numberOfReplicas? })')) return;
-        checkString(v, 'encryption.secretName', o.secretName, true, isDnsSubdomain, SECRET_NAME_ALLOWED);
+        v.requiredString('encryption.secretName', o.secretName, isDnsSubdomain, SECRET_NAME_ALLOWED);
         validateNamespace(v, 'encryption.secretNamespace', o.secretNamespace, true);
         if (v.type('encryption.numberOfReplicas', o.numberOfReplicas, 'number', 'an integer from 1 to 10')) {
           v.integer('encryption.numberOfReplicas', o.numberOfReplicas, 1, 10);
@@ -344,8 +344,8 @@ export class EncryptedStorageClass extends Construct implements IEncryptedStorag
     const v = new PropsValidator(c);
     const a = asOptions<ExistingEncryptedStorageClassAttributes>(attrs);
     if (checkOptions(v, 'attrs', attrs, true, '{ storageClassName, vouchedBy }')) {
-      checkString(v, 'storageClassName', a.storageClassName, true, isDnsSubdomain, STORAGE_CLASS_NAME_ALLOWED);
-      checkString(v, 'vouchedBy', a.vouchedBy, true, (s) => s.trim().length > 0, 'a non-empty statement of how the class encrypts');
+      v.requiredString('storageClassName', a.storageClassName, isDnsSubdomain, STORAGE_CLASS_NAME_ALLOWED);
+      v.requiredString('vouchedBy', a.vouchedBy, (s) => s.trim().length > 0, 'a non-empty statement of how the class encrypts');
     }
     v.throwIfInvalid();
     return { storageClassName: a.storageClassName!, encryptionDescription: `existing class, vouched: ${a.vouchedBy}` };
@@ -391,10 +391,10 @@ export class EncryptedStorageClass extends Construct implements IEncryptedStorag
 
 /** Every prop of an EncryptedStorageClass; each problem recorded, none thrown. */
 function validateProps(v: PropsValidator, p: Partial<EncryptedStorageClassProps>): void {
-  if (checkRequiredOption(v, 'encryption', p.encryption, StorageEncryption, STORAGE_ENCRYPTION_FACTORIES)) {
+  if (v.requiredOption('encryption', p.encryption, StorageEncryption, STORAGE_ENCRYPTION_FACTORIES)) {
     p.encryption._validate(v);
   }
-  checkString(v, 'name', p.name, false, isDnsSubdomain, STORAGE_CLASS_NAME_ALLOWED);
+  v.string('name', p.name, isDnsSubdomain, STORAGE_CLASS_NAME_ALLOWED);
   v.option('reclaimPolicy', p.reclaimPolicy, ReclaimPolicy, RECLAIM_POLICY_FACTORIES);
   checkBoolean(v, 'allowVolumeExpansion', p.allowVolumeExpansion);
   checkBoolean(v, 'waitForFirstConsumer', p.waitForFirstConsumer);
@@ -412,7 +412,7 @@ function validateZones(v: PropsValidator, prop: string, zones: unknown): void {
   if (list.length === 0) v.fail(prop, zones, ZONES_ALLOWED);
   const seen = new Set<string>();
   list.forEach((z, i) => {
-    if (!checkString(v, `${prop}[${i}]`, z, true, isZoneName, ZONE_ALLOWED) || isUnresolved(z)) return;
+    if (!v.requiredString(`${prop}[${i}]`, z, isZoneName, ZONE_ALLOWED) || isUnresolved(z)) return;
     if (seen.has(z as string)) v.fail(`${prop}[${i}]`, z, 'a zone not already in the list');
     seen.add(z as string);
   });
@@ -422,7 +422,7 @@ function validateZones(v: PropsValidator, prop: string, zones: unknown): void {
 function validateMountOptions(v: PropsValidator, prop: string, options: unknown): void {
   if (options === undefined || isUnresolved(options)) return;
   if (!v.type(prop, options, 'array', `a list of mount options, each ${MOUNT_OPTION_ALLOWED}`)) return;
-  (options as unknown[]).forEach((o, i) => checkString(v, `${prop}[${i}]`, o, true, isWord, MOUNT_OPTION_ALLOWED));
+  (options as unknown[]).forEach((o, i) => v.requiredString(`${prop}[${i}]`, o, isWord, MOUNT_OPTION_ALLOWED));
 }
 
 export interface ExistingEncryptedStorageClassAttributes {

@@ -80,10 +80,10 @@ describe('HaproxyPortal publishes the password Secret beside its connection Conf
     expect(admitted(out, 'sessions-portal-allow-clients')).toEqual(['billing', 'shop']);
   });
 
-  test('a backend with an existing Secret: refused by the portal', () => {
+  test('a backend with an existing Secret: refused by the portal\'s connection', () => {
     const s = emptyStack();
     const backend = new SentinelRedis(s, 'Sessions', { namespace: 'redis-system', storage: DataStorage.ephemeral(), auth: RedisAuth.fromExistingSecret({ secretName: 'mine' }) });
     expect(() => new HaproxyPortal(s, 'Portal', { backend, connection: { passwordSecret: { name: 'pw' } } }))
-      .toThrow('test/Portal: invalid prop "connection.passwordSecret" = {"name":"pw"}; allowed: only with a backend whose password Terraform knows');
+      .toThrow('test/Portal/Connection: invalid prop "connection.passwordSecret" = {"name":"pw"}; allowed: only with a backend whose password Terraform knows');
   });
 });

@@ -68,6 +68,15 @@ export function placement(selector: Record<string, string>, options: PlacementOp
   };
 }
 
+/**
+ * A container lifecycle with a preStop hook running `command`. The kubelet runs it when the pod is
+ * deleted for any reason (rolling update, drain, eviction, scale-in), before SIGTERM, and counts it
+ * against terminationGracePeriodSeconds; a crash or a kill -9 runs no hook.
+ */
+export function preStopHook(command: string[]) {
+  return { preStop: [{ exec: { command } }] };
+}
+
 /** An exec probe running `command`. */
 export function execProbe(command: string[], timing: { periodSeconds: number; timeoutSeconds: number; failureThreshold: number; initialDelaySeconds?: number }) {
   return { exec: { command }, ...timing };

@@ -34,6 +34,8 @@ export interface SentinelRedisModel {
   readonly aclUsers: ReadonlyArray<{ readonly name: string; readonly rules: string }>;
   /** Upper bound for a member's boot decision before it exits and lets Kubernetes restart it. */
   readonly bootTimeoutSeconds: number;
+  /** Upper bound of a primary's planned handover in its preStop hook (inside the grace period). */
+  readonly handoverSeconds: number;
 }
 
 /** Paths inside the containers. The StatefulSets mount exactly these; the live tests do too. */

@@ -5,6 +5,52 @@ export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
+/** The scripts each kind of pod runs (members.sh aside, see {@link podChecksumDocuments}). */
+export const POD_SCRIPTS = {
+  data: ['common.sh', 'redis-entrypoint.sh', 'redis-probe.sh', 'redis-prestop.sh'],
+  sentinel: ['common.sh', 'sentinel-entrypoint.sh', 'sentinel-probe.sh'],
+} as const;
+
+/** The config files each kind of pod reads. */
+export const POD_CONFIG_FILES = {
+  data: ['redis.conf', 'acl-rules'],
+  sentinel: ['sentinel.conf', 'sentinel-master.conf'],
+} as const;
+
+/** The entries of `files` named in `keys` (those present). */
+function pick(files: Readonly<Record<string, string>>, keys: readonly string[]): Record<string, string> {
+  return Object.fromEntries(keys.filter((k) => files[k] !== undefined).map((k) => [k, files[k]]));
+}
+
+/**
+ * What a pod template's checksum covers: the config files and scripts that kind of pod reads, so a
+ * change rolls only the pods it concerns. Of members.sh, which pods read again whenever they use it
+ * (see {@link renderMembersSh}), only the sentinels' count and quorum: a new sentinel count or
+ * quorum rolls the sentinels (so none waits for a voter that is gone or votes with an old quorum),
+ * while adding or removing a data member restarts no pod at all.
+ */
+export function podChecksumDocuments(kind: 'data' | 'sentinel', m: SentinelRedisModel, config: Readonly<Record<string, string>>, scripts: Readonly<Record<string, string>>): Array<Record<string, string>> {
+  const docs = [pick(config, POD_CONFIG_FILES[kind]), pick(scripts, POD_SCRIPTS[kind])];
+  if (kind === 'sentinel') docs.push({ sentinels: String(m.sentinels), quorum: String(m.quorum) });
+  return docs;
+}
+
+/**
+ * members.sh: how many data members and sentinels the topology has, and the quorum. Sourced by
+ * common.sh and again by every loop that waits or watches (load_members), because the kubelet
+ * updates a mounted ConfigMap in place: a running pod sees a scaled topology within about a minute
+ * without a restart. The sentinels' pod template carries its checksum (a new sentinel count or
+ * quorum rolls the sentinels, so no sentinel waits for a voter that is gone); the data members'
+ * does not (adding or removing a replica restarts no other member).
+ */
+export function renderMembersSh(m: SentinelRedisModel): string {
+  return `# members.sh for ${m.namespace}/${m.name}, rendered by redis-topologies. Sourced, not run.
+DATA_MEMBERS=${m.dataMembers}
+SENTINELS=${m.sentinels}
+QUORUM=${m.quorum}
+`;
+}
+
 /**
  * common.sh: the topology's constants and the helpers every entrypoint and probe uses. The pod's
  * own name comes from the POD_NAME environment variable (fieldRef metadata.name).
@@ -16,14 +62,12 @@ export function renderCommonSh(m: SentinelRedisModel): string {
     CLUSTER_DOMAIN: m.clusterDomain,
     REDIS_PORT: m.redisPort,
     SENTINEL_PORT: m.sentinelPort,
-    DATA_MEMBERS: m.dataMembers,
-    SENTINELS: m.sentinels,
-    QUORUM: m.quorum,
     DATA_STS: m.dataStatefulSet,
     DATA_HEADLESS: m.dataHeadlessService,
     SENTINEL_STS: m.sentinelStatefulSet,
     SENTINEL_HEADLESS: m.sentinelHeadlessService,
     CONFIG_DIR: PATHS.config,
+    SCRIPTS_DIR: PATHS.scripts,
     AUTH_DIR: PATHS.auth,
     TLS_DIR: PATHS.tls,
     RUN_DIR: PATHS.run,
@@ -31,7 +75,6 @@ export function renderCommonSh(m: SentinelRedisModel): string {
     STATE_DIR: PATHS.state,
     TLS: m.tls ? 1 : 0,
     BOOT_TIMEOUT: m.bootTimeoutSeconds,
-    COLD_DOWN_AFTER: Math.max(30000, m.downAfterMilliseconds),
   };
   const header = Object.entries(constants)
     .map(([k, v]) => `${k}=${typeof v === 'number' ? v : shellQuote(v)}`)
@@ -43,6 +86,10 @@ ${header}
 ORDINAL="\${POD_NAME##*-}"
 
 log() { printf '%s %s: %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$POD_NAME" "$*" >&2; }
+
+# The member and sentinel counts and the quorum, read again on every call (see members.sh).
+load_members() { . "$SCRIPTS_DIR/members.sh"; }
+load_members
 
 # The stable DNS names of data member $1 and sentinel $1.
 data_host() { printf '%s-%s.%s.%s.svc.%s' "$DATA_STS" "$1" "$DATA_HEADLESS" "$NAMESPACE" "$CLUSTER_DOMAIN"; }
@@ -178,6 +225,7 @@ if [ "$SENTINELS" -eq 0 ]; then
 else
   while :; do
     waited=$(( $(date +%s) - start ))
+    load_members
     primary=$(sentinel_master)
     if [ -n "$primary" ] && [ "$primary" != "$SELF" ]; then
       if [ "$(role_of "$primary")" = master ]; then
@@ -231,6 +279,8 @@ set -eu
 . ${PATHS.scripts}/common.sh
 SELF=$(sentinel_host "$ORDINAL")
 RUNTIME="$RUN_DIR/sentinel.conf"
+# down-after-milliseconds while a cold start waits for the primary to come up.
+COLD_DOWN_AFTER=${Math.max(30000, m.downAfterMilliseconds)}
 
 start=$(date +%s)
 while :; do
@@ -320,6 +370,42 @@ if [ "$cold" = 1 ]; then
   ) &
 fi
 
+# Forget members that are no longer part of the topology. After a scale-in, the master group still
+# lists the removed replicas (and peers), down; a replica that is gone only clutters what clients
+# read, but a peer that is gone counts as a voter that never answers. Only what is down and outside
+# members.sh is stale; a member that is merely restarting is kept. One sentinel at a time (staggered
+# by ordinal), and never during a failover, SENTINEL RESET makes this sentinel rediscover the
+# replicas from the primary and its peers from their hello messages within seconds.
+stale_members() {
+  load_members
+  {
+    rcli 127.0.0.1 "$SENTINEL_PORT" SENTINEL REPLICAS "$MASTER_NAME" | awk '$0 == "ip" { getline; h = $0 } $0 == "flags" { getline; if ($0 ~ /s_down/) print "replica", h }'
+    rcli 127.0.0.1 "$SENTINEL_PORT" SENTINEL SENTINELS "$MASTER_NAME" | awk '$0 == "ip" { getline; h = $0 } $0 == "flags" { getline; if ($0 ~ /s_down/) print "sentinel", h }'
+  } | while read -r _kind _h; do
+    _i=0; _known=0
+    _n=$DATA_MEMBERS; [ "$_kind" = sentinel ] && _n=$SENTINELS
+    while [ "$_i" -lt "$_n" ]; do
+      if [ "$_kind" = replica ] && [ "$(data_host "$_i")" = "$_h" ]; then _known=1; fi
+      if [ "$_kind" = sentinel ] && [ "$(sentinel_host "$_i")" = "$_h" ]; then _known=1; fi
+      _i=$((_i + 1))
+    done
+    [ "$_known" = 1 ] || printf '%s %s\n' "$_kind" "$_h"
+  done
+}
+(
+  while sleep 10; do
+    [ -n "$(stale_members)" ] || continue
+    sleep $(( ORDINAL * 5 ))
+    stale=$(stale_members)
+    [ -n "$stale" ] || continue
+    case "$(rcli 127.0.0.1 "$SENTINEL_PORT" SENTINEL MASTER "$MASTER_NAME" | awk '$0 == "flags" { getline; print }')" in
+      *failover*|*s_down*) continue ;;
+    esac
+    log "forgetting members outside the topology: $(printf '%s' "$stale" | tr '\n' ' ')"
+    rcli 127.0.0.1 "$SENTINEL_PORT" SENTINEL RESET "$MASTER_NAME" >/dev/null || true
+  done
+) &
+
 # Keep this sentinel's view on the state volume (no secret in it), so that after a full outage the
 # sentinels remember the last primary instead of falling back to ordinal 0.
 (
@@ -331,6 +417,112 @@ fi
   done
 ) &
 exec redis-sentinel "$RUNTIME"
+`;
+}
+
+/**
+ * preStop hook of the data members. A primary that stops for a planned reason (a rolling update, a
+ * node drain, an eviction, a scale-in) hands its role to an in-sync replica first, so no
+ * acknowledged write is lost and clients wait about a second instead of a crash failover:
+ * 1. `CLIENT PAUSE WRITE`: clients' writes wait (they are not refused), reads go on;
+ * 2. wait until every replica has applied every write (each replica's own offset, read from the
+ *    replica, so there is no wait for the once-a-second acknowledgement);
+ * 3. `SENTINEL FAILOVER`: the sentinels promote a replica and record it under a new config epoch;
+ * 4. as soon as another member answers as primary, become its replica (the sentinels would do it
+ *    only after about 8 s, and the portals refuse clients while two members answer as primary);
+ * 5. once a quorum of sentinels names the new primary, disconnect the clients (their waiting writes
+ *    were never executed, so never acknowledged) and end the pause: they reconnect to the new one.
+ * A replica stopping needs none of this, and it triggers no failover. When a step cannot be done in
+ * time (no replica in sync, no sentinel answers), writes resume and the pod stops as before: the
+ * sentinels then fail over as after a crash. Every step is bounded; the whole hook by
+ * `handoverSeconds`, inside the pod's termination grace period.
+ */
+export function renderRedisPreStop(m: SentinelRedisModel): string {
+  return `#!/bin/sh
+# Data member preStop hook for ${m.namespace}/${m.name}, rendered by redis-topologies.
+set -u
+. ${PATHS.scripts}/common.sh
+SELF=$(data_host "$ORDINAL")
+HANDOVER_SECONDS=${m.handoverSeconds}
+# A hook's output is not in the container log: also write to the container's main process's stderr.
+say() { log "preStop: $*"; { log "preStop: $*" 2>>/proc/1/fd/2; } 2>/dev/null || true; }
+field() { tr -d '\r' | sed -n "s/^$1://p"; }
+resume() { rcli 127.0.0.1 "$REDIS_PORT" CLIENT UNPAUSE >/dev/null || true; }
+start=$(date +%s)
+left() { echo $(( HANDOVER_SECONDS - ($(date +%s) - start) )); }
+
+[ "$SENTINELS" -gt 0 ] || exit 0
+info=$(rcli 127.0.0.1 "$REDIS_PORT" INFO replication) || exit 0
+case "$info" in *role:master*) ;; *) say "a replica stops: nothing to hand over"; exit 0 ;; esac
+# Replicas as "<host> <state>", from this primary's view.
+replicas=$(printf '%s\n' "$info" | tr -d '\r' | sed -n 's/^slave[0-9]*:ip=\\([^,]*\\),port=[0-9]*,state=\\([a-z_]*\\),.*/\\1 \\2/p')
+if ! printf '%s\n' "$replicas" | grep -q ' online$'; then
+  say "no replica is online: stopping without a handover (the sentinels fail over)"
+  exit 0
+fi
+
+# 1. Writes wait from here on; the pause ends by itself if this hook is killed.
+rcli 127.0.0.1 "$REDIS_PORT" CLIENT PAUSE "$(( HANDOVER_SECONDS * 1000 ))" WRITE | grep -q OK || exit 0
+paused=$(date +%s)
+target=$(rcli 127.0.0.1 "$REDIS_PORT" INFO replication | field master_repl_offset)
+
+# 2. Every replica must hold every write: the sentinels may promote any of them.
+synced=0; n=0
+while [ "$n" -lt 100 ]; do
+  synced=1
+  for h in $(printf '%s\n' "$replicas" | awk '{ print $1 }'); do
+    off=$(rcli "$h" "$REDIS_PORT" INFO replication | field slave_repl_offset)
+    if [ -z "$off" ] || [ "$off" -lt "$target" ]; then synced=0; break; fi
+  done
+  [ "$synced" = 1 ] && break
+  sleep 0.05; n=$((n + 1))
+done
+if [ "$synced" != 1 ]; then
+  say "a replica is not in sync after 5 s: writes resume, stopping without a handover"
+  resume; exit 0
+fi
+
+# 3. Ask the sentinels, one after another, until one starts the failover.
+asked=""
+while [ -z "$asked" ] && [ "$(left)" -gt 5 ]; do
+  i=0
+  while [ "$i" -lt "$SENTINELS" ]; do
+    s=$(sentinel_host "$i")
+    case "$(rcli "$s" "$SENTINEL_PORT" SENTINEL FAILOVER "$MASTER_NAME")" in
+      OK|*INPROG*) asked=$s; break ;;
+    esac
+    i=$((i + 1))
+  done
+  [ -n "$asked" ] || sleep 0.2
+done
+if [ -z "$asked" ]; then
+  say "no sentinel would start a failover: writes resume, stopping without a handover"
+  resume; exit 0
+fi
+
+# 4. Follow the promoted replica as soon as it answers as primary.
+new=""
+while [ "$(left)" -gt 2 ]; do
+  if new=$(find_other_master "$SELF"); then break; fi
+  new=""; sleep 0.05
+done
+if [ -z "$new" ]; then
+  say "no replica was promoted in time: writes resume, stopping without a handover"
+  resume; exit 0
+fi
+rcli 127.0.0.1 "$REDIS_PORT" REPLICAOF "$new" "$REDIS_PORT" >/dev/null || true
+
+# 5. Clients that reconnect must find the new primary: wait for a quorum of sentinels to name it.
+while [ "$(left)" -gt 1 ]; do
+  named=$(sentinel_views | awk -v h="$new" '$2 == h' | wc -l)
+  [ "$named" -ge "$QUORUM" ] && break
+  sleep 0.05
+done
+rcli 127.0.0.1 "$REDIS_PORT" CLIENT KILL TYPE normal >/dev/null || true
+rcli 127.0.0.1 "$REDIS_PORT" CLIENT KILL TYPE pubsub >/dev/null || true
+resume
+say "handed the primary role to $new (writes paused for about $(( $(date +%s) - paused )) s)"
+exit 0
 `;
 }
 
@@ -379,6 +571,8 @@ export function renderScripts(m: SentinelRedisModel): Record<string, string> {
     'common.sh': renderCommonSh(m),
     'redis-entrypoint.sh': renderRedisEntrypoint(m),
     'redis-probe.sh': renderRedisProbe(m),
+    'redis-prestop.sh': renderRedisPreStop(m),
+    'members.sh': renderMembersSh(m),
   };
   // Development mode runs no sentinels: their scripts are not shipped.
   if (m.sentinels > 0) {

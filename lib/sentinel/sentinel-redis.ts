@@ -13,7 +13,7 @@ import { ensureProvider } from '../core/providers';
 import { checksumAnnotations } from '../core/checksum';
 import { selectorLabels, standardLabels, topologySelector } from '../core/labels';
 import { childName, isDnsLabel, isDnsSubdomain, resourceName } from '../core/names';
-import { execProbe, fieldEnv, placement, Spread, validatePlacement, WorkloadPlacementProps } from '../core/pod-template';
+import { execProbe, fieldEnv, placement, preStopHook, Spread, validatePlacement, WorkloadPlacementProps } from '../core/pod-template';
 import { AUTOMOUNT_SERVICE_ACCOUNT_TOKEN, REDIS_UID, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../core/pod-security';
 import { DEFAULT_MAXMEMORY_RATIO, maxmemoryBytes } from '../core/quantity';
 import { IMAGE_ALLOWED, isImage, isMemory, validateNamespace, validateRatio, validateResources } from '../core/rules';
@@ -26,7 +26,7 @@ import { Availability, AVAILABILITY_FACTORIES } from '../core/availability';
 import { ACL_PERMISSIONS_FACTORIES, AclPermissions, AclUser, authChangingAclRule, EVICTION_POLICY_FACTORIES, EvictionPolicy, Persistence, PERSISTENCE_FACTORIES } from './options';
 import { renderAclRules, renderRedisConf } from './redis-conf';
 import { renderSentinelConf, renderSentinelMasterConf } from './sentinel-conf';
-import { renderScripts } from './scripts';
+import { podChecksumDocuments, renderScripts } from './scripts';
 import { terraformLiterals } from '../core/escaping';
 import { kubernetesObject } from '../core/registry';
 
@@ -126,6 +126,13 @@ export interface SentinelRedisProps extends WorkloadPlacementProps, ClientAccess
   readonly outputPrefix?: string;
   /** How long a member may search for the primary at boot before exiting. @default 600 */
   readonly bootTimeoutSeconds?: number;
+  /**
+   * Upper bound of a primary's planned handover: before a primary pod stops (rolling update, node
+   * drain, eviction, scale-in), its preStop hook pauses writes, waits for the replicas to hold every
+   * write and has the sentinels promote one (about a second with the defaults). The data pods'
+   * termination grace period is this plus 10 s. @default 20
+   */
+  readonly handoverSeconds?: number;
 }
 
 export interface SentinelRedisMetricsOptions extends MetricsAccessOptions {
@@ -301,6 +308,7 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
       tls: props.tlsSecretName !== undefined,
       aclUsers: aclUsers.map((u) => ({ name: u.name, rules: (u.permissions ?? AclPermissions.application()).rules })),
       bootTimeoutSeconds: props.bootTimeoutSeconds ?? 600,
+      handoverSeconds: props.handoverSeconds ?? 20,
     };
     const m = this.model;
 
@@ -343,7 +351,9 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
       metadata: { name: childName(name, 'scripts'), namespace: m.namespace, labels: this.labels('config', 'redis') },
       data: { ...this.scriptFiles },
     }));
-    const checksum = checksumAnnotations(configFiles, this.scriptFiles);
+    // Each pod template carries the checksum of what its pods read: a data-member setting does not
+    // restart the sentinels, a sentinel setting does not restart the data members.
+    const podChecksum = (kind: 'data' | 'sentinel') => checksumAnnotations(...podChecksumDocuments(kind, m, configFiles, this.scriptFiles));
 
     // --- shared pod pieces -----------------------------------------------------------------
     const runAs = { uid: REDIS_UID };
@@ -367,7 +377,7 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
     ];
     const env = [fieldEnv('POD_NAME', 'metadata.name'), { name: 'HOME', value: PATHS.tmp }];
     const image = props.image ?? 'redis:7.2.7';
-    const annotations = { ...checksum, 'redis-topologies.io/availability': availability.value };
+    const annotations = (kind: 'data' | 'sentinel') => ({ ...podChecksum(kind), 'redis-topologies.io/availability': availability.value });
 
     // --- data members ----------------------------------------------------------------------
     const dataId = this.identity('data', 'redis');
@@ -401,6 +411,8 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
       },
       volumeMount: [...commonMounts, { name: 'data', mountPath: PATHS.data }],
       securityContext: restrictedContainerSecurityContext(runAs),
+      // A primary hands its role over before it stops (see renderRedisPreStop).
+      lifecycle: preStopHook(['sh', `${PATHS.scripts}/redis-prestop.sh`]),
       startupProbe: execProbe(probe('startup'), { periodSeconds: 5, timeoutSeconds: 5, failureThreshold: Math.ceil(m.bootTimeoutSeconds / 5) + 12 }),
       livenessProbe: execProbe(probe('liveness'), { periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 }),
       readinessProbe: execProbe(probe('readiness'), { periodSeconds: 2, timeoutSeconds: 4, failureThreshold: 2 }),
@@ -431,11 +443,12 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
         selector: { matchLabels: dataSelector },
         updateStrategy: [{ type: 'RollingUpdate' }],
         template: {
-          metadata: { labels: standardLabels(dataId), annotations },
+          metadata: { labels: standardLabels(dataId), annotations: annotations('data') },
           spec: {
             automountServiceAccountToken: AUTOMOUNT_SERVICE_ACCOUNT_TOKEN,
             enableServiceLinks: false,
-            terminationGracePeriodSeconds: 30,
+            // The preStop handover, then a clean shutdown (AOF fsync).
+            terminationGracePeriodSeconds: m.handoverSeconds + 10,
             securityContext: restrictedPodSecurityContext(runAs),
             ...placement(dataSelector, { zoneSpread, nodeSpread, nodeSelector: props.nodeSelector, tolerations: props.tolerations }),
             container: dataContainers,
@@ -475,7 +488,7 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
           selector: { matchLabels: sentinelSelector },
           updateStrategy: [{ type: 'RollingUpdate' }],
           template: {
-            metadata: { labels: standardLabels(sentinelId), annotations },
+            metadata: { labels: standardLabels(sentinelId), annotations: annotations('sentinel') },
             spec: {
               automountServiceAccountToken: AUTOMOUNT_SERVICE_ACCOUNT_TOKEN,
               enableServiceLinks: false,
@@ -634,6 +647,7 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
     v.integer('parallelSyncs', props.parallelSyncs, 1, 8);
     v.integer('minReplicasMaxLagSeconds', props.minReplicasMaxLagSeconds, 1, 3600);
     v.integer('bootTimeoutSeconds', props.bootTimeoutSeconds, 30, 3600);
+    v.integer('handoverSeconds', props.handoverSeconds, 10, 300);
 
     validatePlacement(v, props);
     v.string('tlsSecretName', props.tlsSecretName, isDnsSubdomain, 'a Secret name');

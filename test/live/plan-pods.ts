@@ -53,6 +53,12 @@ export interface PlanContainer {
   runAsGroup: number;
   fsGroup?: number;
   volumeMounts: Array<{ mountPath: string; readOnly?: boolean; volume: PlanVolume }>;
+  /** The preStop hook's exec command, when the container has one. */
+  preStop?: string[];
+  /** The readiness probe: an exec command, or a TCP port that must accept a connection. */
+  readiness?: { exec?: string[]; tcpPort?: number | string };
+  /** The pod's terminationGracePeriodSeconds (Kubernetes' default 30 when the plan leaves it out). */
+  terminationGraceSeconds: number;
 }
 
 /** Per-pod persistent folders (volume claims): they survive restarts of the emulated pod, as a PVC does. */
@@ -181,11 +187,18 @@ export class Plan {
         return { mountPath: literal(vm.mount_path, `${workload}/${c.name} mount ${vm.name}`), readOnly: vm.read_only === true, volume };
       });
       const where = `${workload}/${c.name}`;
+      const preStop = c.lifecycle?.[0]?.pre_stop?.[0]?.exec?.command;
+      const probe = c.readiness_probe;
       return {
         name: c.name,
         command: (c.command ?? []).map((x: unknown) => literal(x, `${where} command`)),
         args: c.args?.map((x: unknown) => literal(x, `${where} args`)),
         env, runAsUser: uid, runAsGroup: gid, fsGroup, volumeMounts,
+        preStop: preStop?.map((x: unknown) => literal(x, `${where} preStop`)),
+        readiness: probe?.exec?.command
+          ? { exec: probe.exec.command.map((x: unknown) => literal(x, `${where} readiness`)) }
+          : probe?.tcp_socket?.[0]?.port !== undefined ? { tcpPort: probe.tcp_socket[0].port } : undefined,
+        terminationGraceSeconds: pod.termination_grace_period_seconds !== undefined ? Number(pod.termination_grace_period_seconds) : 30,
       };
     });
   }

@@ -132,7 +132,7 @@ describe('SentinelRedis development mode names only what exists', () => {
 
   test('no sentinel ConfigMap keys, no sentinel scripts; the 3scale Secret points at the member', () => {
     expect(out.list(CM).map((c) => c.metadata.name).sort()).toEqual(['cache-config', 'cache-scripts']);
-    expect(Object.keys(out.named(CM, 'cache-scripts').data).sort()).toEqual(['common.sh', 'redis-entrypoint.sh', 'redis-probe.sh']);
+    expect(Object.keys(out.named(CM, 'cache-scripts').data).sort()).toEqual(['common.sh', 'members.sh', 'redis-entrypoint.sh', 'redis-prestop.sh', 'redis-probe.sh']);
     expect(Object.keys(out.named(CM, 'cache-config').data).sort()).toEqual(['acl-rules', 'redis.conf']);
     const secret = out.named('kubernetes_secret_v1', 'cache-redis');
     expect(secret.data.URL).toMatch(/^redis:\/\/:\$\{random_password\.\w+\.result\}@cache-0\.cache-headless\.data\.svc\.cluster\.local:6379$/);

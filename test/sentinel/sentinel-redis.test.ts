@@ -99,7 +99,7 @@ describe('SentinelRedis topology', () => {
     expect(sentinel).toContain("printf 'sentinel config-epoch %s %s\\n' \"$MASTER_NAME\" \"$epoch\"");
     // Cold start: a long down-after period until the primary answers, so no replica is promoted early.
     expect(sentinel).toContain("printf 'sentinel down-after-milliseconds %s %s\\n' \"$MASTER_NAME\" \"$COLD_DOWN_AFTER\"");
-    expect(scripts['common.sh']).toContain('COLD_DOWN_AFTER=30000');
+    expect(sentinel).toContain('COLD_DOWN_AFTER=30000');
     const spec = out.named(STS, 'cache-sentinel').spec.template.spec;
     // Persistent data: the sentinels' state is on a claim of its own on the same encrypted class.
     expect(spec.volume.find((v: any) => v.name === 'state')).toBeUndefined();
@@ -138,11 +138,59 @@ describe('SentinelRedis topology', () => {
     }
   });
 
-  test('a config change rolls the pods (checksum annotation)', () => {
-    const a = out.named(STS, 'cache').spec.template.metadata.annotations['redis-topologies.io/config-checksum'];
-    const b = build({ evictionPolicy: EvictionPolicy.ALLKEYS_LRU }).out.named(STS, 'cache').spec.template.metadata.annotations['redis-topologies.io/config-checksum'];
-    expect(a).toMatch(/^[0-9a-f]{64}$/);
-    expect(b).not.toBe(a);
+  test('each pod template rolls only for its own changes (checksum annotation)', () => {
+    const sum = (o: typeof out, sts: string) => o.named(STS, sts).spec.template.metadata.annotations['redis-topologies.io/config-checksum'];
+    const rolled = (props: Parameters<typeof build>[0]) => {
+      const other = build(props).out;
+      return { data: sum(other, 'cache') !== sum(out, 'cache'), sentinel: sum(other, 'cache-sentinel') !== sum(out, 'cache-sentinel') };
+    };
+    expect(sum(out, 'cache')).toMatch(/^[0-9a-f]{64}$/);
+    // A data-member setting rolls the data members only.
+    expect(rolled({ evictionPolicy: EvictionPolicy.ALLKEYS_LRU })).toEqual({ data: true, sentinel: false });
+    expect(rolled({ memoryLimit: '2Gi' })).toEqual({ data: true, sentinel: false });
+    expect(rolled({ aclUsers: [{ name: 'app' }] })).toEqual({ data: true, sentinel: false });
+    // A sentinel setting rolls the sentinels only.
+    expect(rolled({ downAfterMilliseconds: 5000 })).toEqual({ data: false, sentinel: true });
+    expect(rolled({ parallelSyncs: 2 })).toEqual({ data: false, sentinel: true });
+    // Scaling: more members restart nobody (they read members.sh again); more sentinels roll the sentinels.
+    expect(rolled({ dataMembers: 3 })).toEqual({ data: false, sentinel: false });
+    expect(rolled({ sentinels: 5 })).toEqual({ data: false, sentinel: true });
+    // An image is run by both.
+    expect(rolled({ image: 'redis:7.2.8' })).toEqual({ data: false, sentinel: false });
+    const image = (o: typeof out, sts: string) => o.named(STS, sts).spec.template.spec.container[0].image;
+    const upgraded = build({ image: 'redis:7.2.8' }).out;
+    expect([image(upgraded, 'cache'), image(upgraded, 'cache-sentinel')]).toEqual(['redis:7.2.8', 'redis:7.2.8']);
+  });
+
+  test('a primary hands its role over before it stops: preStop hook inside the grace period', () => {
+    const pod = out.named(STS, 'cache').spec.template.spec;
+    expect(pod.container[0].lifecycle.pre_stop[0].exec.command).toEqual(['sh', '/etc/redis-topologies/scripts/redis-prestop.sh']);
+    expect(pod.termination_grace_period_seconds).toBe(30);
+    const hook = out.renderedData(CM, 'cache-scripts')['redis-prestop.sh'];
+    expect(hook).toContain('HANDOVER_SECONDS=20');
+    // Writes wait, every replica catches up, the sentinels promote, the old primary follows at once.
+    const steps = ['CLIENT PAUSE "$(( HANDOVER_SECONDS * 1000 ))" WRITE', 'field slave_repl_offset', 'SENTINEL FAILOVER "$MASTER_NAME"',
+      'find_other_master "$SELF"', 'REPLICAOF "$new" "$REDIS_PORT"', '-ge "$QUORUM"', 'CLIENT KILL TYPE normal', 'resume'];
+    let at = -1;
+    for (const step of steps) {
+      const next = hook.indexOf(step, at + 1);
+      expect([step, next > at]).toEqual([step, true]);
+      at = next;
+    }
+    expect(build({ handoverSeconds: 40 }).out.named(STS, 'cache').spec.template.spec.termination_grace_period_seconds).toBe(50);
+    // Sentinels need no hook: a sentinel stopping triggers no failover.
+    expect(out.named(STS, 'cache-sentinel').spec.template.spec.container[0].lifecycle).toBeUndefined();
+  });
+
+  test('scaled-in members are forgotten by the sentinels, one sentinel at a time', () => {
+    const scripts = out.renderedData(CM, 'cache-scripts');
+    expect(scripts['members.sh']).toContain('DATA_MEMBERS=2\nSENTINELS=3\nQUORUM=2\n');
+    expect(scripts['common.sh']).toContain('load_members() { . "$SCRIPTS_DIR/members.sh"; }');
+    expect(scripts['common.sh']).not.toMatch(/^DATA_MEMBERS=/m);
+    const sentinel = scripts['sentinel-entrypoint.sh'];
+    expect(sentinel).toContain('sleep $(( ORDINAL * 5 ))');
+    expect(sentinel).toContain('SENTINEL RESET "$MASTER_NAME"');
+    expect(sentinel).toContain('*failover*|*s_down*) continue ;;');
   });
 
   test('probes: startup covers the boot timeout, liveness tolerates a minute', () => {
@@ -181,7 +229,7 @@ describe('SentinelRedis options', () => {
     expect(out.list(STS)).toHaveLength(1);
     expect(out.named(STS, 'cache').metadata.annotations['redis-topologies.io/availability']).toBe('development');
     expect(redis.highlyAvailable).toBe(false);
-    expect(redis.scriptFiles['common.sh']).toContain('SENTINELS=0');
+    expect(redis.scriptFiles['members.sh']).toContain('SENTINELS=0');
   });
 
   test('persistence modes', () => {

@@ -126,6 +126,8 @@ export class PodNetwork {
   /** The pods' subnet, e.g. 198.18.7.0/24. */
   public readonly subnet: string;
   private readonly pods = new Map<string, Pod>();
+  /** Service name -> the pod it points at (see setService). */
+  private readonly services = new Map<string, string>();
   /** Every namespace created, in creation order (hub first), for teardown. */
   private readonly namespaces: string[] = [];
   private nextHost = FIRST_HOST;
@@ -292,6 +294,23 @@ export class PodNetwork {
     return [...this.pods.values()];
   }
 
+  /**
+   * Points a Service name at one pod (or at none): a ClusterIP Service as a client sees it through
+   * kube-proxy, new connections to a ready endpoint while established ones stay where they are.
+   * The name follows the pod when it is readdressed.
+   */
+  public setService(name: string, pod: string | undefined): void {
+    if (pod !== undefined) this.pod(pod);
+    if (pod === undefined) this.services.delete(name);
+    else this.services.set(name, pod);
+    this.writeHostsFiles();
+  }
+
+  /** The pod a Service name points at now. */
+  public serviceTarget(name: string): string | undefined {
+    return this.services.get(name);
+  }
+
   /** The current hosts file content every pod sees. */
   public hosts(): string {
     return ['127.0.0.1 localhost', ...this.hostsLines()].join('\n') + '\n';
@@ -356,7 +375,8 @@ export class PodNetwork {
   }
 
   private hostsLines(): string[] {
-    return [...this.pods.values()].filter((p) => p.dnsNames.length > 0).map((p) => `${p.address} ${p.dnsNames.join(' ')}`);
+    const pods = [...this.pods.values()].filter((p) => p.dnsNames.length > 0).map((p) => `${p.address} ${p.dnsNames.join(' ')}`);
+    return [...pods, ...[...this.services].map(([name, pod]) => `${this.pod(pod).address} ${name}`)];
   }
 
   private writeHostsFiles(): void {

@@ -12,7 +12,7 @@
 import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { groupMembers, killAllTracked, killGroup, shq, signalGroup, sleep, track, within } from './proc';
+import { groupMembers, killAllTracked, killGroup, run, shq, signalGroup, sleep, track, within } from './proc';
 
 /**
  * A ConfigMap/Secret projection (each key a file, root-owned, `mode` default 0644 like the
@@ -325,6 +325,23 @@ export class EmulatedContainer {
       await sleep(10);
     }
     if (this.running) throw new Error(`${this.spec.name}: still in its setup (mounts, setpriv) after 5 s; log:\n${this.logs()}`);
+  }
+
+  /**
+   * Runs a command inside the running container, as the kubelet runs an exec probe or a preStop
+   * hook: in the container's mount and network namespaces, as its user and groups, with its env.
+   * Bounded by timeoutMs (the whole process group is killed after it).
+   */
+  public async exec(argv: string[], timeoutMs = 10_000): Promise<{ code: number | null; stdout: string; stderr: string; timedOut: boolean }> {
+    const run0 = this.child;
+    if (run0 === undefined || !this.running) throw new Error(`${this.spec.name} is not running`);
+    const spec = this.spec;
+    const groups = spec.fsGroup !== undefined ? [`--groups=${spec.fsGroup}`] : ['--clear-groups'];
+    const env = [...BASE_ENV, ...Object.entries(spec.env ?? {}).map(([k, v]) => `${k}=${v}`)];
+    const r = await run('nsenter', [`--target=${run0.pid}`, '--mount', '--net',
+      'setpriv', `--reuid=${spec.runAsUser}`, `--regid=${spec.runAsGroup}`, ...groups,
+      'env', '-i', '-C', spec.workingDir ?? this.opts.imageWorkingDir ?? '/', ...env, ...argv], { timeoutMs });
+    return { code: r.code, stdout: r.stdout, stderr: r.stderr, timedOut: r.timedOut };
   }
 
   /** Sends a signal to the whole process group without waiting (e.g. SIGSTOP / SIGCONT to freeze). */

@@ -187,17 +187,19 @@ export class Plan {
         return { mountPath: literal(vm.mount_path, `${workload}/${c.name} mount ${vm.name}`), readOnly: vm.read_only === true, volume };
       });
       const where = `${workload}/${c.name}`;
-      const preStop = c.lifecycle?.[0]?.pre_stop?.[0]?.exec?.command;
-      const probe = c.readiness_probe;
+      // Terraform's JSON syntax takes a single nested block as an object or as a list of one.
+      const one = (x: any) => (Array.isArray(x) ? x[0] : x);
+      const preStop = one(one(one(c.lifecycle)?.pre_stop)?.exec)?.command;
+      const probe = one(c.readiness_probe);
       return {
         name: c.name,
         command: (c.command ?? []).map((x: unknown) => literal(x, `${where} command`)),
         args: c.args?.map((x: unknown) => literal(x, `${where} args`)),
         env, runAsUser: uid, runAsGroup: gid, fsGroup, volumeMounts,
         preStop: preStop?.map((x: unknown) => literal(x, `${where} preStop`)),
-        readiness: probe?.exec?.command
-          ? { exec: probe.exec.command.map((x: unknown) => literal(x, `${where} readiness`)) }
-          : probe?.tcp_socket?.[0]?.port !== undefined ? { tcpPort: probe.tcp_socket[0].port } : undefined,
+        readiness: one(probe?.exec)?.command
+          ? { exec: one(probe.exec).command.map((x: unknown) => literal(x, `${where} readiness`)) }
+          : one(probe?.tcp_socket)?.port !== undefined ? { tcpPort: one(probe.tcp_socket).port } : undefined,
         terminationGraceSeconds: pod.termination_grace_period_seconds !== undefined ? Number(pod.termination_grace_period_seconds) : 30,
       };
     });

@@ -393,7 +393,11 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
     }));
 
     const storage = props.storage;
-    const dataVolumeClaims = storage._claimTemplate('data', standardLabels(dataId));
+    // Terraform owns each member's claim, so a larger size grows it in place (DataStorage._claims).
+    const dataClaims = storage._claims(this, 'DataClaim', {
+      templateName: 'data', statefulSetName: names.dataStatefulSet, namespace: m.namespace, replicas: dataMembers, replicasProp: 'dataMembers', labels: standardLabels(dataId),
+    });
+    const dataVolumeClaims = dataClaims.template;
     const dataVolumes = storage.kind === 'ephemeral'
       ? [{ name: 'data', emptyDir: { sizeLimit: storage.size } }]
       : [];
@@ -457,6 +461,8 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
         },
         volumeClaimTemplate: dataVolumeClaims,
       },
+      lifecycle: dataClaims.lifecycle,
+      dependsOn: dataClaims.dependsOn,
     }));
     new PodDisruptionBudgetV1(this, 'DataPdb', kubernetesObject(this, 'PodDisruptionBudget', {
       metadata: { name: childName(name, 'data'), namespace: m.namespace, labels: standardLabels(dataId) },
@@ -477,7 +483,10 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
         spec: { type: 'ClusterIP', selector: sentinelSelector, port: sentinelPorts },
       }));
       const sprobe = (kind: string) => ['sh', `${PATHS.scripts}/sentinel-probe.sh`, kind];
-      const sentinelStateClaims = storage._claimTemplate('state', standardLabels(sentinelId), props.sentinelStateSize ?? '1Gi');
+      const sentinelClaims = storage._claims(this, 'SentinelStateClaim', {
+        templateName: 'state', statefulSetName: names.sentinelStatefulSet, namespace: m.namespace, replicas: sentinels, replicasProp: 'sentinels', labels: standardLabels(sentinelId), size: props.sentinelStateSize ?? '1Gi',
+      });
+      const sentinelStateClaims = sentinelClaims.template;
       const sentinelMemory = props.sentinelMemoryLimit ?? '64Mi';
       this.sentinelStatefulSet = new StatefulSetV1(this, 'Sentinel', kubernetesObject(this, 'StatefulSet', {
         metadata: { name: names.sentinelStatefulSet, namespace: m.namespace, labels: standardLabels(sentinelId) },
@@ -516,6 +525,8 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
           },
           volumeClaimTemplate: sentinelStateClaims,
         },
+        lifecycle: sentinelClaims.lifecycle,
+        dependsOn: sentinelClaims.dependsOn,
       }));
       new PodDisruptionBudgetV1(this, 'SentinelPdb', kubernetesObject(this, 'PodDisruptionBudget', {
         metadata: { name: childName(name, 'sentinel'), namespace: m.namespace, labels: standardLabels(sentinelId) },

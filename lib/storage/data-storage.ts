@@ -1,8 +1,10 @@
+import { Construct } from 'constructs';
 import { isDnsSubdomain } from '../core/names';
 import { isMemory } from '../core/rules';
 import { PropsValidator } from '../core/validation';
 import { asOptions, checkOptions } from './checks';
 import { IEncryptedStorageClass, STORAGE_CLASS_NAME_ALLOWED } from './encrypted-storage-class';
+import { ClaimStorage, StatefulSetClaims, statefulSetClaims, StatefulSetClaimsOptions, VolumeClaimTemplate, volumeClaimTemplate } from './volume-claims';
 
 /** The factories that make a DataStorage, for validation messages. */
 export const DATA_STORAGE_FACTORIES = 'DataStorage.encrypted(...), DataStorage.unencrypted(...) or DataStorage.ephemeral()';
@@ -122,18 +124,36 @@ export class DataStorage {
   /**
    * @internal The StatefulSet volume claim template `name` on this storage, one claim per pod
    * (undefined for ephemeral storage, which is an emptyDir). `size` overrides the storage's size,
-   * for small claims beside the data (sentinel state).
+   * for small claims beside the data (sentinel state). A topology wants {@link DataStorage._claims}:
+   * on the template alone, a larger size never reaches the cluster (the provider does not send it).
    */
-  public _claimTemplate(name: string, labels: Record<string, string>, size?: string) {
+  public _claimTemplate(name: string, labels: Record<string, string>, size?: string): VolumeClaimTemplate[] | undefined {
     if (this.kind !== 'persistent') return undefined;
-    return [{
-      metadata: { name, labels, annotations: { 'redis-topologies.io/encryption': this.description } },
-      spec: {
-        accessModes: ['ReadWriteOnce'],
-        storageClassName: this.storageClassName,
-        resources: { requests: { storage: size ?? this.size! } },
-      },
-    }];
+    return volumeClaimTemplate(name, labels, this.claimStorage(size));
+  }
+
+  /**
+   * @internal The claims of a StatefulSet's pods on this storage, managed by Terraform so that a
+   * larger size grows them in place (see {@link statefulSetClaims}): the volume claim template, one
+   * `kubernetes_persistent_volume_claim_v1` per pod (children `<idPrefix><ordinal>` of `scope`), and
+   * the `lifecycle` and `dependsOn` the StatefulSet's config takes. Ephemeral storage has no claims:
+   * every field is undefined or empty. `options.size` overrides the storage's size.
+   *
+   * ```ts
+   * const claims = storage._claims(this, 'DataClaim', { templateName: 'data', statefulSetName, namespace, replicas, labels });
+   * new StatefulSetV1(this, 'Data', kubernetesObject(this, 'StatefulSet', {
+   *   metadata, spec: { ..., volumeClaimTemplate: claims.template },
+   *   lifecycle: claims.lifecycle, dependsOn: claims.dependsOn,
+   * }));
+   * ```
+   */
+  public _claims(scope: Construct, idPrefix: string, options: StatefulSetClaimsOptions): StatefulSetClaims {
+    if (this.kind !== 'persistent') return { template: undefined, claims: [], lifecycle: undefined, dependsOn: undefined };
+    return statefulSetClaims(scope, idPrefix, this.claimStorage(options.size), options);
+  }
+
+  private claimStorage(size: string | undefined): ClaimStorage {
+    return { storageClassName: this.storageClassName, description: this.description, size: size ?? this.size! };
   }
 }
 

@@ -430,8 +430,9 @@ exec redis-sentinel "$RUNTIME"
  * 3. `SENTINEL FAILOVER`: the sentinels promote a replica and record it under a new config epoch;
  * 4. as soon as another member answers as primary, become its replica (the sentinels would do it
  *    only after about 8 s, and the portals refuse clients while two members answer as primary);
- * 5. once a quorum of sentinels names the new primary, disconnect the clients (their waiting writes
- *    were never executed, so never acknowledged) and end the pause: they reconnect to the new one.
+ * 5. disconnect the clients (their waiting writes were never executed, so never acknowledged) and
+ *    end the pause: they reconnect to the new primary, through a portal as soon as its checks see the
+ *    roles change, through the sentinels as soon as the sentinel that ran the failover records it.
  * A replica stopping needs none of this, and it triggers no failover. When a step cannot be done in
  * time (no replica in sync, no sentinel answers), writes resume and the pod stops as before: the
  * sentinels then fail over as after a crash. Every step is bounded; the whole hook by
@@ -445,7 +446,9 @@ set -u
 SELF=$(data_host "$ORDINAL")
 HANDOVER_SECONDS=${m.handoverSeconds}
 # A hook's output is not in the container log: also write to the container's main process's stderr.
-say() { log "preStop: $*"; { log "preStop: $*" 2>>/proc/1/fd/2; } 2>/dev/null || true; }
+now_ms() { _t=$(date +%s%3N 2>/dev/null); case "$_t" in *[!0-9]*|'') echo $(( $(date +%s) * 1000 )) ;; *) echo "$_t" ;; esac; }
+T0=$(now_ms)
+say() { _m="preStop +$(( $(now_ms) - T0 ))ms: $*"; log "$_m"; { log "$_m" 2>>/proc/1/fd/2; } 2>/dev/null || true; }
 field() { tr -d '\r' | sed -n "s/^$1://p"; }
 resume() { rcli 127.0.0.1 "$REDIS_PORT" CLIENT UNPAUSE >/dev/null || true; }
 start=$(date +%s)
@@ -462,9 +465,11 @@ if ! printf '%s\n' "$replicas" | grep -q ' online$'; then
 fi
 
 # 1. Writes wait from here on; the pause ends by itself if this hook is killed.
-rcli 127.0.0.1 "$REDIS_PORT" CLIENT PAUSE "$(( HANDOVER_SECONDS * 1000 ))" WRITE | grep -q OK || exit 0
-paused=$(date +%s)
-target=$(rcli 127.0.0.1 "$REDIS_PORT" INFO replication | field master_repl_offset)
+paused=$(now_ms)
+# One connection: the pause, then the offset every replica must reach (nothing is written after it).
+target=$(printf 'CLIENT PAUSE %s WRITE\\nINFO replication\\n' "$(( HANDOVER_SECONDS * 1000 ))" | rcli 127.0.0.1 "$REDIS_PORT" | field master_repl_offset)
+[ -n "$target" ] || { resume; exit 0; }
+say "writes paused"
 
 # 2. Every replica must hold every write: the sentinels may promote any of them.
 synced=0; n=0
@@ -481,6 +486,8 @@ if [ "$synced" != 1 ]; then
   say "a replica is not in sync after 5 s: writes resume, stopping without a handover"
   resume; exit 0
 fi
+
+say "every replica holds every write"
 
 # 3. Ask the sentinels, one after another, until one starts the failover.
 asked=""
@@ -499,6 +506,7 @@ if [ -z "$asked" ]; then
   say "no sentinel would start a failover: writes resume, stopping without a handover"
   resume; exit 0
 fi
+say "$asked started the failover"
 
 # 4. Follow the promoted replica as soon as it answers as primary.
 new=""
@@ -512,16 +520,19 @@ if [ -z "$new" ]; then
 fi
 rcli 127.0.0.1 "$REDIS_PORT" REPLICAOF "$new" "$REDIS_PORT" >/dev/null || true
 
-# 5. Clients that reconnect must find the new primary: wait for a quorum of sentinels to name it.
-while [ "$(left)" -gt 1 ]; do
-  named=$(sentinel_views | awk -v h="$new" '$2 == h' | wc -l)
-  [ "$named" -ge "$QUORUM" ] && break
-  sleep 0.05
-done
+# 5. Disconnect the clients and end the pause. Their waiting writes were never executed (so never
+# acknowledged); they reconnect: through a portal, to the new primary as soon as the portal's
+# checks see the roles change; through the sentinels, to the new primary once the sentinel that ran
+# the failover has recorded it (a client told the old address finds a replica and asks again).
 rcli 127.0.0.1 "$REDIS_PORT" CLIENT KILL TYPE normal >/dev/null || true
 rcli 127.0.0.1 "$REDIS_PORT" CLIENT KILL TYPE pubsub >/dev/null || true
 resume
-say "handed the primary role to $new (writes paused for about $(( $(date +%s) - paused )) s)"
+say "handed the primary role to $new; writes paused $(( $(now_ms) - paused )) ms"
+# For the log only: when the sentinels name the new primary (they do without this hook's help).
+while [ "$(left)" -gt 1 ]; do
+  [ "$(sentinel_view "$asked" | awk '{ print $2 }')" = "$new" ] && { say "$asked names $new"; break; }
+  sleep 0.1
+done
 exit 0
 `;
 }

@@ -37,28 +37,47 @@ export const LIVE_NAME = 'cache';
 
 type Kind = 'data' | 'sentinel';
 
+/** How a StatefulSet's pod was replaced in a rolling update (see LiveSentinelRedis.rollStatefulSet). */
+export interface PodReplacement {
+  pod: string;
+  /** How long the preStop hook ran (0 without one). */
+  preStopMs: number;
+  /** What the hook printed. */
+  preStopOutput: string;
+  /** From SIGTERM until the container exited. */
+  stopMs: number;
+  /** From the new pod's start until its readiness probe passed. */
+  readyMs: number;
+}
+
+/** One synthesized plan of the live topology: the stack with the topology (and `extend`). */
+function synthesize(opts: LiveSentinelOptions, props: Partial<SentinelRedisProps>): { plan: Plan; topology: SentinelRedis } {
+  let topology: SentinelRedis | undefined;
+  const synthed = synth((stack) => {
+    const storageClass = EncryptedStorageClass.fromExisting(stack, 'Encrypted', { storageClassName: 'encrypted-rwo', vouchedBy: 'live test' });
+    topology = new SentinelRedis(stack, 'Cache', {
+      namespace: LIVE_NAMESPACE,
+      name: LIVE_NAME,
+      storage: DataStorage.encrypted(storageClass, '1Gi'),
+      ...props,
+    });
+    opts.extend?.(stack, topology);
+  });
+  return { plan: new Plan(synthed.json), topology: topology as SentinelRedis };
+}
+
 export class LiveSentinelRedis {
   public static async boot(opts: LiveSentinelOptions): Promise<LiveSentinelRedis> {
-    let topology: SentinelRedis | undefined;
-    const synthed = synth((stack) => {
-      const storageClass = EncryptedStorageClass.fromExisting(stack, 'Encrypted', { storageClassName: 'encrypted-rwo', vouchedBy: 'live test' });
-      topology = new SentinelRedis(stack, 'Cache', {
-        namespace: LIVE_NAMESPACE,
-        name: LIVE_NAME,
-        storage: DataStorage.encrypted(storageClass, '1Gi'),
-        ...opts.props,
-      });
-      opts.extend?.(stack, topology);
-    });
-    const live = new LiveSentinelRedis(new Plan(synthed.json), topology as SentinelRedis, opts, await PodNetwork.create(opts.prefix, opts.subnetIndex));
+    const { plan, topology } = synthesize(opts, opts.props ?? {});
+    const live = new LiveSentinelRedis(plan, topology, opts, await PodNetwork.create(opts.prefix, opts.subnetIndex));
     await live.createPods();
     return live;
   }
 
   public readonly clientNs: string;
   public readonly masterName: string;
-  public readonly dataCount: number;
-  public readonly sentinelCount: number;
+  public dataCount: number;
+  public sentinelCount: number;
   public readonly redisPort = 6379;
   /** The test's stand-in for the generated password. */
   public readonly password: string;
@@ -66,12 +85,114 @@ export class LiveSentinelRedis {
   private readonly claims = new ClaimStore();
   private readonly containers = new Map<string, EmulatedContainer>();
 
-  private constructor(public readonly plan: Plan, public readonly topology: SentinelRedis, private readonly opts: LiveSentinelOptions, public readonly net: PodNetwork) {
+  /** The props of the current plan (beyond namespace, name and storage, unless given). */
+  private props: Partial<SentinelRedisProps>;
+
+  private constructor(public plan: Plan, public topology: SentinelRedis, private readonly opts: LiveSentinelOptions, public readonly net: PodNetwork) {
     this.clientNs = '';
     this.password = opts.password;
     this.masterName = topology.masterName;
     this.dataCount = Number(plan.statefulSet(this.dataSts).spec.replicas);
     this.sentinelCount = Number(plan.statefulSet(this.sentinelSts).spec.replicas);
+    this.props = { ...(opts.props ?? {}) };
+  }
+
+  /**
+   * A pull request: synthesizes the topology again with `changes` merged over the current props,
+   * and applies what `terraform apply` changes before any controller acts: the ConfigMaps and
+   * Secrets of running pods are updated in place (as the kubelet does, here at once, the soonest it
+   * can happen), and pods for new ordinals get their network namespaces. Returns the previous plan;
+   * rollStatefulSet then replaces the pods as the StatefulSet controller would.
+   */
+  public async replan(changes: Partial<SentinelRedisProps>): Promise<Plan> {
+    const before = this.plan;
+    this.props = { ...this.props, ...changes };
+    const next = synthesize(this.opts, this.props);
+    this.plan = next.plan;
+    this.topology = next.topology;
+    this.dataCount = Number(this.plan.statefulSet(this.dataSts).spec.replicas);
+    this.sentinelCount = Number(this.plan.statefulSet(this.sentinelSts).spec.replicas);
+    const existing = new Set(this.net.podList().map((p) => p.name));
+    for (const kind of ['data', 'sentinel'] as const) {
+      const n = kind === 'data' ? this.dataCount : this.sentinelCount;
+      for (let i = 0; i < n; i++) if (!existing.has(this.podName(kind, i))) await this.net.addPod(this.podName(kind, i), [this.host(kind, i)]);
+    }
+    for (const [name, c] of this.containers) {
+      if (!c.isRunning()) continue;
+      const kind: Kind = name.startsWith(`${this.sentinelSts}-`) ? 'sentinel' : 'data';
+      const ordinal = Number(name.slice(name.lastIndexOf('-') + 1));
+      const n = kind === 'data' ? this.dataCount : this.sentinelCount;
+      if (ordinal >= n) continue; // condemned: its ConfigMaps are the same objects, updated too, but it is about to go
+      for (const m of this.containerSpec(kind, ordinal).volumeMounts) {
+        if (m.volume.kind === 'files') c.updateFiles(m.mountPath, m.volume.files);
+      }
+    }
+    return before;
+  }
+
+  /**
+   * The StatefulSet controller applying `this.plan` over `before` (podManagementPolicy Parallel,
+   * RollingUpdate): pods beyond the new replica count are deleted at once, new ordinals are created
+   * at once, then, if the pod template changed, every other pod is replaced one at a time, highest
+   * ordinal first, each deleted (preStop hook, SIGTERM, SIGKILL after the grace period), re-created
+   * from the new template at a new address and awaited until its readiness probe passes.
+   * `handover: false` skips the preStop hook (a pod without one).
+   */
+  public async rollStatefulSet(kind: Kind, before: Plan, opts: { handover?: boolean; readyTimeoutMs?: number } = {}): Promise<PodReplacement[]> {
+    const sts = kind === 'data' ? this.dataSts : this.sentinelSts;
+    const oldSts = before.statefulSet(sts);
+    const newSts = this.plan.statefulSet(sts);
+    const oldN = Number(oldSts.spec.replicas);
+    const newN = Number(newSts.spec.replicas);
+    const changed = JSON.stringify(oldSts.spec.template) !== JSON.stringify(newSts.spec.template);
+    const range = (from: number, to: number) => Array.from({ length: Math.max(0, to - from) }, (_, k) => from + k);
+    const replaced: PodReplacement[] = [];
+    await Promise.all(range(newN, oldN).map(async (i) => {
+      replaced.push({ ...(await this.terminate(kind, i, opts.handover !== false)), readyMs: 0 });
+    }));
+    await Promise.all(range(oldN, newN).map(async (i) => {
+      const started = Date.now();
+      await this.start(kind, i);
+      await this.waitReady(kind, i, opts.readyTimeoutMs);
+      replaced.push({ pod: this.podName(kind, i), preStopMs: 0, preStopOutput: '', stopMs: 0, readyMs: Date.now() - started });
+    }));
+    if (changed) {
+      for (let i = Math.min(oldN, newN) - 1; i >= 0; i--) {
+        const gone = await this.terminate(kind, i, opts.handover !== false);
+        await this.readdress(kind, i);
+        const started = Date.now();
+        await this.start(kind, i);
+        await this.waitReady(kind, i, opts.readyTimeoutMs);
+        replaced.push({ ...gone, readyMs: Date.now() - started });
+      }
+    }
+    return replaced;
+  }
+
+  /** Deletes pod i as the kubelet does: its preStop hook (unless `handover` is false), SIGTERM, SIGKILL after the grace period. */
+  public async terminate(kind: Kind, i: number, handover = true): Promise<Omit<PodReplacement, 'readyMs'>> {
+    const pod = this.podName(kind, i);
+    const c = this.container(kind, i);
+    if (!c?.isRunning()) return { pod, preStopMs: 0, preStopOutput: '', stopMs: 0 };
+    const spec = c.spec as PlanContainer;
+    const graceMs = spec.terminationGraceSeconds * 1000;
+    const t0 = Date.now();
+    let preStopOutput = '';
+    if (handover && spec.preStop) {
+      const r = await c.exec(spec.preStop, graceMs);
+      preStopOutput = `${r.stdout}${r.stderr}`.trim();
+    }
+    const t1 = Date.now();
+    await c.stop(Math.max(1, graceMs - (t1 - t0)));
+    return { pod, preStopMs: t1 - t0, preStopOutput, stopMs: Date.now() - t1 };
+  }
+
+  /** Waits until pod i's readiness probe (from the plan) passes. */
+  public async waitReady(kind: Kind, i: number, timeoutMs = 120_000): Promise<void> {
+    const c = this.container(kind, i);
+    const probe = (c?.spec as PlanContainer | undefined)?.readiness?.exec;
+    if (!c || !probe) throw new Error(`${this.podName(kind, i)} has no exec readiness probe`);
+    await waitFor(async () => c.isRunning() && (await c.exec(probe, 5000)).code === 0, { timeoutMs, intervalMs: 300, what: `${this.podName(kind, i)} ready` });
   }
 
   public get dataSts(): string {

@@ -169,8 +169,8 @@ describe('SentinelRedis topology', () => {
     const hook = out.renderedData(CM, 'cache-scripts')['redis-prestop.sh'];
     expect(hook).toContain('HANDOVER_SECONDS=20');
     // Writes wait, every replica catches up, the sentinels promote, the old primary follows at once.
-    const steps = ['CLIENT PAUSE "$(( HANDOVER_SECONDS * 1000 ))" WRITE', 'field slave_repl_offset', 'SENTINEL FAILOVER "$MASTER_NAME"',
-      'find_other_master "$SELF"', 'REPLICAOF "$new" "$REDIS_PORT"', '-ge "$QUORUM"', 'CLIENT KILL TYPE normal', 'resume'];
+    const steps = ["printf 'CLIENT PAUSE %s WRITE\\nINFO replication\\n'", 'field slave_repl_offset', 'SENTINEL FAILOVER "$MASTER_NAME"',
+      'find_other_master "$SELF"', 'REPLICAOF "$new" "$REDIS_PORT"', 'CLIENT KILL TYPE normal', 'resume'];
     let at = -1;
     for (const step of steps) {
       const next = hook.indexOf(step, at + 1);

@@ -20,7 +20,8 @@ import { Plan, TerraformValue } from './plan-pods';
  */
 const FORWARDER_JS = `'use strict';
 const net = require('net');
-const [port, list] = [Number(process.argv[1]), process.argv[2].split(',')];
+const port = Number(process.argv[1]);
+let list = process.argv[2].split(',');
 let next = 0;
 const server = net.createServer((client) => {
   client.pause();
@@ -44,32 +45,68 @@ const server = net.createServer((client) => {
   attempt(0);
 });
 server.listen(port, '0.0.0.0', () => process.stdout.write('ready\\n'));
+// Endpoint changes, one line each: the ready endpoints, comma-separated (new connections only).
+let buffered = '';
+process.stdin.on('data', (d) => {
+  buffered += d.toString();
+  let at;
+  while ((at = buffered.indexOf('\\n')) >= 0) {
+    const line = buffered.slice(0, at).trim();
+    buffered = buffered.slice(at + 1);
+    list = line === '' ? [] : line.split(',');
+    next = 0;
+    process.stdout.write('ok\\n');
+  }
+});
 process.stdin.on('end', () => process.exit(0));
 process.stdin.resume();
 process.on('SIGTERM', () => process.exit(0));
 `;
 
 /**
- * Adds a pod named like the Service and forwards `port` to `backends` (host:port, resolved on each
- * connection, so a backend that moves is followed). Returns the forwarder's PID (stop it with
- * killGroup).
+ * A Service as kube-proxy makes it, emulated by a pod named like the Service that forwards `port`
+ * to its endpoints (host:port, resolved on each connection, so an endpoint that moves is followed),
+ * round robin, skipping one that refuses. setEndpoints changes where new connections go, as the
+ * endpoints controller does when a pod starts terminating or becomes ready; established
+ * connections stay where they are.
  */
-export async function emulateService(net: PodNetwork, pod: string, dnsNames: string[], port: number, backends: string[]): Promise<number> {
-  const { ns } = await net.addPod(pod, dnsNames);
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', FORWARDER_JS, String(port), backends.join(',')], {
-    detached: true, stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin' },
-  });
-  if (child.pid === undefined) throw new Error(`could not start the ${pod} forwarder`);
-  track(child.pid, `service forwarder ${pod}`);
-  let stderr = '';
-  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-  const ready = new Promise<void>((resolve, reject) => {
-    child.stdout!.once('data', () => resolve());
-    child.once('exit', (code) => reject(new Error(`${pod} forwarder exited (${code}): ${stderr}`)));
-  });
-  if ((await within(ready, 5000)) === 'timeout') throw new Error(`${pod} forwarder not listening after 5 s: ${stderr}`);
-  child.unref();
-  return child.pid;
+export class EmulatedService {
+  public static async create(net: PodNetwork, pod: string, dnsNames: string[], port: number, endpoints: string[]): Promise<EmulatedService> {
+    const { ns } = await net.addPod(pod, dnsNames);
+    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, '-e', FORWARDER_JS, String(port), endpoints.join(',')], {
+      detached: true, stdio: ['pipe', 'pipe', 'pipe'], env: { PATH: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin' },
+    });
+    if (child.pid === undefined) throw new Error(`could not start the ${pod} forwarder`);
+    track(child.pid, `service forwarder ${pod}`);
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const lines = readline.createInterface({ input: child.stdout! });
+    const service = new EmulatedService(child.pid, child.stdin!, lines);
+    const ready = new Promise<void>((resolve, reject) => {
+      service.waiters.push(() => resolve());
+      child.once('exit', (code) => reject(new Error(`${pod} forwarder exited (${code}): ${stderr}`)));
+    });
+    if ((await within(ready, 5000)) === 'timeout') throw new Error(`${pod} forwarder not listening after 5 s: ${stderr}`);
+    child.unref();
+    return service;
+  }
+
+  private readonly waiters: Array<() => void> = [];
+
+  private constructor(public readonly pid: number, private readonly stdin: NodeJS.WritableStream, lines: readline.Interface) {
+    lines.on('line', () => this.waiters.shift()?.());
+  }
+
+  /** Where new connections go from now on (host:port each); resolves once the forwarder has it. */
+  public async setEndpoints(endpoints: string[]): Promise<void> {
+    const acknowledged = new Promise<void>((resolve) => this.waiters.push(resolve));
+    this.stdin.write(`${endpoints.join(',')}\n`);
+    if ((await within(acknowledged, 2000)) === 'timeout') throw new Error('the service forwarder did not take the new endpoints within 2 s');
+  }
+
+  public async stop(): Promise<void> {
+    await killGroup(this.pid);
+  }
 }
 
 // --- the application's clients ----------------------------------------------------------------

@@ -19,8 +19,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { HaproxyPortal } from '../../lib';
 import { execIn, redisCli, waitFor } from './harness/client';
-import { killGroup } from './harness/proc';
-import { App, AppClient, applicationEnv, emulateService, publishedData, startApp } from './applications';
+import { App, AppClient, applicationEnv, EmulatedService, publishedData, startApp } from './applications';
 import { LiveSuite } from './live-suite';
 import { LivePortals } from './portal-topology';
 import { LIVE_NAMESPACE, LiveSentinelRedis } from './sentinel-topology';
@@ -39,7 +38,7 @@ let p: LivePortals;
 let primary = 0;
 let scratch = '';
 let appNs = '';
-const services: number[] = [];
+const services: EmulatedService[] = [];
 
 // --- what the plan publishes in the application namespace -------------------------------------
 
@@ -79,10 +78,10 @@ beforeAll(async () => {
   primary = await t.waitForHealthy('the SentinelRedis behind the applications', 60_000);
   await p.startAll();
   const sentinelService = appEnv('cache-redis-config').REDIS_SENTINEL_HOST;
-  services.push(await emulateService(t.net, 'svc-sentinel', [sentinelService, `${sentinelService}.svc.cluster.local`], t.sentinelPort,
+  services.push(await EmulatedService.create(t.net, 'svc-sentinel', [sentinelService, `${sentinelService}.svc.cluster.local`], t.sentinelPort,
     Array.from({ length: t.sentinelCount }, (_, i) => `${t.host('sentinel', i)}:${t.sentinelPort}`)));
   const portalService = appEnv('cache-portal-connection').REDIS_HOST;
-  services.push(await emulateService(t.net, 'svc-portal', [portalService], p.port, p.pods.map((pod) => `${p.podHost(pod)}:${p.port}`)));
+  services.push(await EmulatedService.create(t.net, 'svc-portal', [portalService], p.port, p.pods.map((pod) => `${p.podHost(pod)}:${p.port}`)));
   // The portal ConfigMap's ca.crt, where each application container mounts it.
   fs.mkdirSync(path.join(scratch, 'node-redis'));
   fs.writeFileSync(path.join(scratch, 'node-redis', CA_FILE_NAME), published('kubernetes_config_map_v1', 'cache-portal-connection')['ca.crt']);
@@ -90,7 +89,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   try {
-    for (const pid of services) await killGroup(pid).catch(() => undefined);
+    for (const service of services) await service.stop().catch(() => undefined);
     await suite.cleanup(p, t);
   } finally {
     if (scratch) fs.rmSync(scratch, { recursive: true, force: true });

@@ -1,0 +1,183 @@
+/**
+ * The Day-2 fixture shared by the rolling-change live test and `npm run bench:rollout`: a
+ * SentinelRedis with a HaproxyPortal, an application namespace given only what the plan publishes
+ * there, the two Services its clients use (the sentinels', the portal's), and underLoad(), which
+ * runs a change while real clients write and measures what they saw.
+ */
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { HaproxyPortal } from '../../lib';
+import { App, applicationEnv, EmulatedService, longestGap, publishedData, startApp } from './applications';
+import { waitFor } from './harness/client';
+import { sleep } from './harness/proc';
+import { Plan, PlanContainer } from './plan-pods';
+import { LivePortals } from './portal-topology';
+import { LiveSentinelRedis, PodReplacement } from './sentinel-topology';
+
+export const APP_NAMESPACE = 'shop';
+const PASSWORD_SECRET = 'cache-redis-password';
+
+/** What the clients saw during one change. */
+export interface Measured {
+  /** Longest time between two acknowledged writes during the change, per client. */
+  outageMs: { sentinels: number; portal: number };
+  /** Writes acknowledged during the whole run, per client. */
+  acked: { sentinels: number; portal: number };
+  /** Acknowledged writes missing from the primary afterwards, per client. */
+  lost: { sentinels: number; portal: number };
+  /** 100 ms samples in which two members answered as primary. */
+  twoPrimarySamples: number;
+  samples: number;
+  /** The primary's ordinal afterwards. */
+  primary: number;
+  /** How long the change took. */
+  changeMs: number;
+}
+
+export class Day2Fixture {
+  public static async boot(opts: { prefix: string; subnetIndex: number; password: string }): Promise<Day2Fixture> {
+    const t = await LiveSentinelRedis.boot({
+      prefix: opts.prefix,
+      password: opts.password,
+      subnetIndex: opts.subnetIndex,
+      props: { elastisysConfigMap: { namespaces: [APP_NAMESPACE] }, passwordSecret: { name: PASSWORD_SECRET, namespaces: [APP_NAMESPACE] } },
+      extend: (stack, redis) => {
+        new HaproxyPortal(stack, 'Portal', { backend: redis, connection: { namespaces: [APP_NAMESPACE] } });
+      },
+    });
+    const f = new Day2Fixture(t, await LivePortals.create(t, 'cache-portal'), fs.mkdtempSync(path.join(os.tmpdir(), `${opts.prefix}-day2-`)));
+    f.appNs = (await t.net.addPod('shop-app', [])).ns;
+    await t.startAll();
+    await t.waitForHealthy('first boot', 60_000);
+    await f.p.startAll();
+    const sentinelService = f.env('cache-redis-config').REDIS_SENTINEL_HOST;
+    f.sentinelService = await EmulatedService.create(t.net, 'svc-sentinel', [sentinelService, `${sentinelService}.svc.cluster.local`], t.sentinelPort,
+      Array.from({ length: t.sentinelCount }, (_, i) => `${t.host('sentinel', i)}:${t.sentinelPort}`));
+    f.portalService = await EmulatedService.create(t.net, 'svc-portal', [f.env('cache-portal-connection').REDIS_HOST], f.p.port, f.p.pods.map((pod) => `${f.p.podHost(pod)}:${f.p.port}`));
+    fs.writeFileSync(path.join(f.scratch, 'ca.crt'), publishedData(t.plan, 'kubernetes_config_map_v1', APP_NAMESPACE, 'cache-portal-connection', { password: opts.password, ca: f.p.certs.ca })['ca.crt']);
+    return f;
+  }
+
+  public appNs = '';
+  public sentinelService?: EmulatedService;
+  public portalService?: EmulatedService;
+
+  private constructor(public readonly t: LiveSentinelRedis, public readonly p: LivePortals, private readonly scratch: string) {}
+
+  /** An application container's environment from the published ConfigMap `configMap`. */
+  public env(configMap: string): Record<string, string> {
+    return applicationEnv(this.t.plan, APP_NAMESPACE, configMap, PASSWORD_SECRET, { password: this.t.password, ca: this.p.certs.ca });
+  }
+
+  /** The sentinels' Service follows the sentinel count (new ordinals become endpoints). */
+  public async syncSentinelEndpoints(): Promise<void> {
+    await this.sentinelService?.setEndpoints(Array.from({ length: this.t.sentinelCount }, (_, i) => `${this.t.host('sentinel', i)}:${this.t.sentinelPort}`));
+  }
+
+  /**
+   * Runs `change` while two applications write (ioredis through the sentinels' Service, node-redis
+   * through the portal's, 5 ms apart); then waits until the topology is healthy and counts the
+   * acknowledged writes missing from the primary.
+   */
+  public async underLoad(label: string, change: () => Promise<void>): Promise<Measured> {
+    const t = this.t;
+    const loop = { maxWrites: 200_000, maxSeconds: 240, intervalMs: 5, retryMs: 50 };
+    const caFile = path.join(this.scratch, 'ca.crt');
+    const apps: Array<[keyof Measured['outageMs'], string, App]> = [
+      ['sentinels', `${label}-ioredis`, startApp(this.appNs, 'ioredis', this.env('cache-redis-config'), caFile, { keyPrefix: `${label}-ioredis`, ...loop })],
+      ['portal', `${label}-node-redis`, startApp(this.appNs, 'node-redis', this.env('cache-portal-connection'), caFile, { keyPrefix: `${label}-node-redis`, ...loop })],
+    ];
+    let sampling = true;
+    let samples = 0;
+    let twoPrimarySamples = 0;
+    const sampler = (async () => {
+      for (let n = 0; sampling && n < 3000; n++) {
+        if ((await t.roles()).filter((r) => r === 'master').length > 1) twoPrimarySamples += 1;
+        samples += 1;
+        await sleep(100);
+      }
+    })();
+    const acked = new Map<string, number[]>();
+    let from = 0;
+    let to = 0;
+    try {
+      for (const [, , app] of apps) await app.waitForAcks(50, 30_000);
+      from = Date.now();
+      await change();
+      to = Date.now();
+      for (const [, , app] of apps) await app.waitForAcks(app.acks.length + 50, 30_000);
+    } finally {
+      for (const [, prefix, app] of apps) acked.set(prefix, await app.stop());
+      sampling = false;
+      await sampler;
+    }
+    const primary = await t.waitForHealthy(`${label}: healthy after the change`, 90_000);
+    const lost = async (prefix: string) => (await t.missingKeys(primary, prefix, acked.get(prefix)!)).length;
+    const outage = (app: App) => longestGap(app.acks, from, to);
+    return {
+      outageMs: { sentinels: outage(apps[0][2]), portal: outage(apps[1][2]) },
+      acked: { sentinels: acked.get(apps[0][1])!.length, portal: acked.get(apps[1][1])!.length },
+      lost: { sentinels: await lost(apps[0][1]), portal: await lost(apps[1][1]) },
+      twoPrimarySamples,
+      samples,
+      primary,
+      changeMs: to - from,
+    };
+  }
+
+  /**
+   * The Deployment controller's rolling update of the portals to the current plan (maxSurge 0,
+   * maxUnavailable 1, as the plan says): each old pod in turn leaves the Service's endpoints, runs
+   * its preStop hook (unless `drain` is false), gets SIGTERM (SIGKILL after the grace period); its
+   * replacement, from the current plan, starts at a new address and joins the endpoints once it
+   * answers through TLS. A pod whose template did not change is left alone.
+   */
+  public async rollPortals(before: Plan, opts: { drain?: boolean } = {}): Promise<PodReplacement[]> {
+    const deployment = this.p.deployment;
+    if (JSON.stringify(before.deployment(deployment).spec.template) === JSON.stringify(this.t.plan.deployment(deployment).spec.template)) return [];
+    const endpoint = (pod: string) => `${this.p.podHost(pod)}:${this.p.port}`;
+    const replaced: PodReplacement[] = [];
+    for (const pod of this.p.pods) {
+      await this.portalService!.setEndpoints(this.p.pods.filter((x) => x !== pod).map(endpoint));
+      const c = this.p.container(pod)!;
+      const spec = c.spec as PlanContainer;
+      const graceMs = spec.terminationGraceSeconds * 1000;
+      const t0 = Date.now();
+      let preStopOutput = '';
+      if (opts.drain !== false && spec.preStop) {
+        const r = await c.exec(spec.preStop, graceMs);
+        preStopOutput = `${r.stdout}${r.stderr}`.trim();
+      }
+      const t1 = Date.now();
+      await c.stop(Math.max(1, graceMs - (t1 - t0)));
+      const t2 = Date.now();
+      await this.t.net.readdress(pod);
+      await this.p.start(pod);
+      await waitFor(async () => (await this.p.cli(pod, ['PING'], 1500)).stdout.trim() === 'PONG', { timeoutMs: 30_000, intervalMs: 100, what: `portal ${pod} answering PING` });
+      replaced.push({ pod, preStopMs: t1 - t0, preStopOutput, stopMs: t2 - t1, readyMs: Date.now() - t2 });
+      await this.portalService!.setEndpoints(this.p.pods.map(endpoint));
+    }
+    return replaced;
+  }
+
+  public async destroy(): Promise<void> {
+    await this.sentinelService?.stop().catch(() => undefined);
+    await this.portalService?.stop().catch(() => undefined);
+    await this.p.destroy().catch(() => undefined);
+    await this.t.destroy();
+    fs.rmSync(this.scratch, { recursive: true, force: true });
+  }
+}
+
+/** One line per replaced pod, and the handover log of each primary that handed over. */
+export function describeRoll(replaced: PodReplacement[]): string {
+  const handovers = replaced.filter((r) => /handed the primary role/.test(r.preStopOutput)).map((r) => `\n  ${r.pod} preStop:\n    ${r.preStopOutput.split('\n').join('\n    ')}`);
+  return replaced.map((r) => `${r.pod}: preStop ${r.preStopMs} ms, stop ${r.stopMs} ms, ready ${r.readyMs} ms`).join('; ') + handovers.join('');
+}
+
+/** The figures of one change, on one line. */
+export function describeMeasured(label: string, m: Measured): string {
+  return `${label}: longest gap between acknowledged writes: ioredis via the sentinels ${m.outageMs.sentinels} ms, node-redis via the portal ${m.outageMs.portal} ms; `
+    + `${m.acked.sentinels} + ${m.acked.portal} writes acknowledged, ${m.lost.sentinels + m.lost.portal} lost; two primaries in ${m.twoPrimarySamples} of ${m.samples} samples; change took ${m.changeMs} ms`;
+}

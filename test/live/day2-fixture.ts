@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { HaproxyPortal } from '../../lib';
+import { HaproxyPortal, HaproxyPortalProps } from '../../lib';
 import { App, applicationEnv, EmulatedService, longestGap, publishedData, startApp } from './applications';
 import { waitFor } from './harness/client';
 import { sleep } from './harness/proc';
@@ -37,16 +37,18 @@ export interface Measured {
 
 export class Day2Fixture {
   public static async boot(opts: { prefix: string; subnetIndex: number; password: string }): Promise<Day2Fixture> {
+    // Read at every synthesis: replanPortal changes them.
+    const portalProps: Partial<HaproxyPortalProps> = {};
     const t = await LiveSentinelRedis.boot({
       prefix: opts.prefix,
       password: opts.password,
       subnetIndex: opts.subnetIndex,
       props: { elastisysConfigMap: { namespaces: [APP_NAMESPACE] }, passwordSecret: { name: PASSWORD_SECRET, namespaces: [APP_NAMESPACE] } },
       extend: (stack, redis) => {
-        new HaproxyPortal(stack, 'Portal', { backend: redis, connection: { namespaces: [APP_NAMESPACE] } });
+        new HaproxyPortal(stack, 'Portal', { ...portalProps, backend: redis, connection: { namespaces: [APP_NAMESPACE] } });
       },
     });
-    const f = new Day2Fixture(t, await LivePortals.create(t, 'cache-portal'), fs.mkdtempSync(path.join(os.tmpdir(), `${opts.prefix}-day2-`)));
+    const f = new Day2Fixture(t, await LivePortals.create(t, 'cache-portal'), fs.mkdtempSync(path.join(os.tmpdir(), `${opts.prefix}-day2-`)), portalProps);
     f.appNs = (await t.net.addPod('shop-app', [])).ns;
     await t.startAll();
     await t.waitForHealthy('first boot', 60_000);
@@ -63,7 +65,13 @@ export class Day2Fixture {
   public sentinelService?: EmulatedService;
   public portalService?: EmulatedService;
 
-  private constructor(public readonly t: LiveSentinelRedis, public readonly p: LivePortals, private readonly scratch: string) {}
+  private constructor(public readonly t: LiveSentinelRedis, public readonly p: LivePortals, private readonly scratch: string, private readonly portalProps: Partial<HaproxyPortalProps>) {}
+
+  /** A pull request that changes only the portal's props; returns the previous plan (see LiveSentinelRedis.replan). */
+  public async replanPortal(changes: Partial<HaproxyPortalProps>): Promise<Plan> {
+    Object.assign(this.portalProps, changes);
+    return this.t.replan({});
+  }
 
   /** An application container's environment from the published ConfigMap `configMap`. */
   public env(configMap: string): Record<string, string> {

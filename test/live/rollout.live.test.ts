@@ -147,3 +147,35 @@ test('sentinels scale 3 -> 5 -> 3 in place: no stale voter is left', () =>
       }
     }
   }));
+
+test('storage grows in place: only the claims change, the StatefulSet and its pods stay, the data survives', () =>
+  suite.run(async () => {
+    const primary = await t.waitForHealthy('before growing the storage', 60_000);
+    const keys = Array.from({ length: 200 }, (_, i) => i + 1);
+    for (let at = 0; at < keys.length; at += 50) {
+      const r = await t.cli(t.dataHost(primary), t.redisPort, ['MSET', ...keys.slice(at, at + 50).flatMap((k) => [`grow:${k}`, String(k)])]);
+      expect(r.stdout.trim()).toBe('OK');
+    }
+    const starts = [0, 1].map((i) => t.container('data', i)!.startCount);
+    const before = await t.replan({}, { storageSize: '2Gi' });
+    const claims = (plan: typeof before) => Object.values<any>(plan.json.resource.kubernetes_persistent_volume_claim_v1)
+      .map((c) => `${c.metadata.name}=${c.spec.resources.requests.storage}`).sort();
+    expect(claims(before)).toEqual(['data-cache-0=1Gi', 'data-cache-1=1Gi', 'state-cache-sentinel-0=1Gi', 'state-cache-sentinel-1=1Gi', 'state-cache-sentinel-2=1Gi']);
+    expect(claims(t.plan)).toEqual(['data-cache-0=2Gi', 'data-cache-1=2Gi', 'state-cache-sentinel-0=1Gi', 'state-cache-sentinel-1=1Gi', 'state-cache-sentinel-2=1Gi']);
+    // The StatefulSet differs only in its claim template, which Terraform ignores for changes: no pod rolls.
+    const sts = (plan: typeof before) => plan.statefulSet('cache');
+    expect({ ...sts(t.plan).spec, volume_claim_template: undefined }).toEqual({ ...sts(before).spec, volume_claim_template: undefined });
+    expect(sts(t.plan).lifecycle.ignore_changes).toContain('spec[0].volume_claim_template');
+    expect(await t.rollStatefulSet('data', before)).toEqual([]);
+    expect([0, 1].map((i) => t.container('data', i)!.startCount)).toEqual(starts);
+    expect(await t.missingKeys(primary, 'grow', keys)).toEqual([]);
+    // The same claims after the change: every pod re-created (replicas first, each handing over) keeps the data.
+    for (const i of [1 - primary, primary]) {
+      await t.terminate('data', i);
+      await t.readdress('data', i);
+      await t.start('data', i);
+      await t.waitReady('data', i);
+    }
+    await t.waitForHealthy('after re-creating every data pod', 60_000);
+    for (let i = 0; i < t.dataCount; i++) expect(await t.missingKeys(i, 'grow', keys)).toEqual([]);
+  }));

@@ -51,14 +51,14 @@ export interface PodReplacement {
 }
 
 /** One synthesized plan of the live topology: the stack with the topology (and `extend`). */
-function synthesize(opts: LiveSentinelOptions, props: Partial<SentinelRedisProps>): { plan: Plan; topology: SentinelRedis } {
+function synthesize(opts: LiveSentinelOptions, props: Partial<SentinelRedisProps>, storageSize = '1Gi'): { plan: Plan; topology: SentinelRedis } {
   let topology: SentinelRedis | undefined;
   const synthed = synth((stack) => {
     const storageClass = EncryptedStorageClass.fromExisting(stack, 'Encrypted', { storageClassName: 'encrypted-rwo', vouchedBy: 'live test' });
     topology = new SentinelRedis(stack, 'Cache', {
       namespace: LIVE_NAMESPACE,
       name: LIVE_NAME,
-      storage: DataStorage.encrypted(storageClass, '1Gi'),
+      storage: DataStorage.encrypted(storageClass, storageSize),
       ...props,
     });
     opts.extend?.(stack, topology);
@@ -87,6 +87,8 @@ export class LiveSentinelRedis {
 
   /** The props of the current plan (beyond namespace, name and storage, unless given). */
   private props: Partial<SentinelRedisProps>;
+  /** The size of the encrypted claims (DataStorage.encrypted(class, size)). */
+  private storageSize = '1Gi';
 
   private constructor(public plan: Plan, public topology: SentinelRedis, private readonly opts: LiveSentinelOptions, public readonly net: PodNetwork) {
     this.clientNs = '';
@@ -104,10 +106,11 @@ export class LiveSentinelRedis {
    * can happen), and pods for new ordinals get their network namespaces. Returns the previous plan;
    * rollStatefulSet then replaces the pods as the StatefulSet controller would.
    */
-  public async replan(changes: Partial<SentinelRedisProps>): Promise<Plan> {
+  public async replan(changes: Partial<SentinelRedisProps>, opts: { storageSize?: string } = {}): Promise<Plan> {
     const before = this.plan;
     this.props = { ...this.props, ...changes };
-    const next = synthesize(this.opts, this.props);
+    if (opts.storageSize !== undefined) this.storageSize = opts.storageSize;
+    const next = synthesize(this.opts, this.props, this.storageSize);
     this.plan = next.plan;
     this.topology = next.topology;
     this.dataCount = Number(this.plan.statefulSet(this.dataSts).spec.replicas);

@@ -1,3 +1,6 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { Testing } from 'cdktf';
 import { Construct } from 'constructs';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
@@ -50,9 +53,23 @@ export class Synthed {
   }
 }
 
+/**
+ * One output folder per test process, removed when it exits. Testing.app() would otherwise make a
+ * new cdktf.outdir.* folder in the system temp folder for every app and leave it there.
+ */
+let outdir: string | undefined;
+export function testApp(): App {
+  if (outdir === undefined) {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rt-test-outdir-'));
+    outdir = dir;
+    process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }));
+  }
+  return Testing.app({ outdir });
+}
+
 /** Builds constructs inside a fresh stack with a kubernetes provider and returns the synthesized JSON. */
 export function synth(build: (stack: TerraformStack) => void): Synthed {
-  const app = Testing.app();
+  const app = testApp();
   const stack = new TerraformStack(app, 'test');
   new KubernetesProvider(stack, 'kubernetes', {});
   build(stack);
@@ -61,6 +78,6 @@ export function synth(build: (stack: TerraformStack) => void): Synthed {
 
 /** A stack to build in, for tests that expect construction to throw. */
 export function emptyStack(): Construct {
-  const app: App = Testing.app();
+  const app: App = testApp();
   return new TerraformStack(app, 'test');
 }

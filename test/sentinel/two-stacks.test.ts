@@ -4,6 +4,7 @@ import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { App, TerraformStack } from '../../lib/core/cdktf';
 import { AccessClient, AccessGrant, ConnectionContract, DataStorage, EncryptedStorageClass, ISentinelRedis, SentinelRedis } from '../../lib';
+import { testApp } from '../helpers';
 
 /** A platform stack owns the Redis; an application stack is granted access and reads connection details. */
 class PlatformStack extends TerraformStack {
@@ -34,7 +35,7 @@ class AppStack extends TerraformStack {
 }
 
 function synthApp(useImport: boolean) {
-  const app: App = Testing.app();
+  const app: App = testApp();
   const platform = new PlatformStack(app, 'platform');
   const redis = useImport ? SentinelRedis.fromAttributes(app, 'Imported', { name: 'orders', namespace: 'redis' }) : platform.redis;
   const appStack = new AppStack(app, 'shop', redis);
@@ -77,7 +78,7 @@ describe('a SentinelRedis used from another stack', () => {
   });
 
   test('the imported attributes match the real topology', () => {
-    const app: App = Testing.app();
+    const app: App = testApp();
     const real = new PlatformStack(app, 'p').redis;
     const imp = SentinelRedis.fromAttributes(app, 'I', { name: 'orders', namespace: 'redis' });
     for (const key of ['name', 'namespace', 'dataMemberHosts', 'redisPort', 'masterName', 'sentinelServiceHost', 'sentinelPort', 'sentinelHosts', 'accessTarget', 'tlsEnabled'] as const) {

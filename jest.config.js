@@ -1,6 +1,7 @@
-// Three projects: `unit` (synth + renderers, fast, parallel), `package` (npm pack, the tarball installed
-// into a scratch cdktf app, the README example synthesized from it) and `live` (real
-// redis/sentinel/haproxy processes in network namespaces, run one file at a time). `npm test` runs all three.
+// Four projects: `unit` (synth + renderers, fast, parallel), `terraform` (the real terraform binary over
+// the example plans and the claims' lifecycle: seconds per file), `package` (npm pack, the tarball
+// installed into a scratch cdktf app, the README example synthesized from it) and `live` (real
+// redis/sentinel/haproxy processes in network namespaces, run one file at a time). `npm test` runs all four.
 const transform = { '^.+\\.tsx?$': ['@swc/jest', { jsc: { target: 'es2022' } }] };
 module.exports = {
   // Jest's default on a 2-core machine is one worker (cores - 1); the unit suite is CPU-bound in
@@ -10,7 +11,13 @@ module.exports = {
     {
       displayName: 'unit',
       testMatch: ['<rootDir>/test/**/*.test.ts'],
-      testPathIgnorePatterns: ['/node_modules/', '\\.live\\.test\\.ts$', '<rootDir>/test/package/'],
+      testPathIgnorePatterns: ['/node_modules/', '\\.live\\.test\\.ts$', '\\.terraform\\.test\\.ts$', '<rootDir>/test/package/'],
+      transform,
+      testEnvironment: 'node',
+    },
+    {
+      displayName: 'terraform',
+      testMatch: ['<rootDir>/test/**/*.terraform.test.ts'],
       transform,
       testEnvironment: 'node',
     },

@@ -9,6 +9,7 @@ import { renderLiteral } from './terraform/template';
 
 /** Terraform resource types the tests look up. */
 export const STS = 'kubernetes_stateful_set_v1';
+export const PVC = 'kubernetes_persistent_volume_claim_v1';
 export const DEPLOY = 'kubernetes_deployment_v1';
 export const SVC = 'kubernetes_service_v1';
 export const PDB = 'kubernetes_pod_disruption_budget_v1';

@@ -3,7 +3,7 @@
  * `${ expr }` interpolates, `%{ ... }` is a directive, and `$${` / `%%{` are the literal `${` / `%{`.
  * The scanner follows HCL's (hclsyntax) left-to-right reading, so `$$${x}` is a literal `$` then a
  * literal `${x}`. The unit suite checks its rendering against the real terraform binary on every
- * string of every example plan (plan-check.test.ts), and the live harness renders with it.
+ * string of every example plan (plan-check.terraform.test.ts), and the live harness renders with it.
  */
 
 export type TemplatePart =

@@ -610,7 +610,10 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
     }
     DataStorage._check(v, 'storage', props.storage);
 
-    // Counts: members, sentinels, quorum.
+    // Counts: members, sentinels, quorum. Known when the plan is written: each pod's DNS name, volume
+    // claim and members.sh are derived from them.
+    v.known('dataMembers', props.dataMembers, 'each member\'s DNS name and volume claim are derived from it');
+    v.known('sentinels', props.sentinels, 'each sentinel\'s DNS name and volume claim are derived from it');
     const dataMembers = typeof props.dataMembers === 'number' ? props.dataMembers : ha ? 2 : 1;
     const sentinels = typeof props.sentinels === 'number' ? props.sentinels : 3;
     if (ha) {

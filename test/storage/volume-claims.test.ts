@@ -160,9 +160,13 @@ describe('storage grows in place: Terraform owns the claims, the StatefulSet ign
       }
       return 'not refused';
     };
-    const why = 'allowed: a literal value, not a Terraform token: one PersistentVolumeClaim per pod is created, named by its ordinal';
-    expect(refused({ dataMembers: Token.asNumber('${var.members}') })).toBe(`test/Cache: invalid prop "dataMembers" = a Terraform token (number); ${why}`);
-    expect(refused({ sentinels: Token.asNumber('${var.sentinels}') })).toBe(`test/Cache: invalid prop "sentinels" = a Terraform token (number); ${why}`);
+    const why = (what: string) => `allowed: a literal value, not a Terraform token: each ${what}'s DNS name and volume claim are derived from it`;
+    expect(refused({ dataMembers: Token.asNumber('${var.members}') })).toBe(`test/Cache: invalid prop "dataMembers" = a Terraform token (number); ${why('member')}`);
+    expect(refused({ sentinels: Token.asNumber('${var.sentinels}') })).toBe(`test/Cache: invalid prop "sentinels" = a Terraform token (number); ${why('sentinel')}`);
+    // Also with ephemeral storage, where there are no claims: the pods' DNS names need the counts.
+    const s = emptyStack();
+    expect(() => new SentinelRedis(s, 'Eph', { namespace: 'data', storage: DataStorage.ephemeral(), dataMembers: Token.asNumber('${var.members}') }))
+      .toThrow(`test/Eph: invalid prop "dataMembers" = a Terraform token (number); ${why('member')}`);
   });
 
   test('a token size is passed to the claims as a reference', () => {

@@ -389,7 +389,7 @@ stale_members() {
       if [ "$_kind" = sentinel ] && [ "$(sentinel_host "$_i")" = "$_h" ]; then _known=1; fi
       _i=$((_i + 1))
     done
-    [ "$_known" = 1 ] || printf '%s %s\n' "$_kind" "$_h"
+    [ "$_known" = 1 ] || printf '%s %s\\n' "$_kind" "$_h"
   done
 }
 (
@@ -401,7 +401,7 @@ stale_members() {
     case "$(rcli 127.0.0.1 "$SENTINEL_PORT" SENTINEL MASTER "$MASTER_NAME" | awk '$0 == "flags" { getline; print }')" in
       *failover*|*s_down*) continue ;;
     esac
-    log "forgetting members outside the topology: $(printf '%s' "$stale" | tr '\n' ' ')"
+    log "forgetting members outside the topology: $(printf '%s' "$stale" | tr '\\n' ' ')"
     rcli 127.0.0.1 "$SENTINEL_PORT" SENTINEL RESET "$MASTER_NAME" >/dev/null || true
   done
 ) &
@@ -449,7 +449,7 @@ HANDOVER_SECONDS=${m.handoverSeconds}
 now_ms() { _t=$(date +%s%3N 2>/dev/null); case "$_t" in *[!0-9]*|'') echo $(( $(date +%s) * 1000 )) ;; *) echo "$_t" ;; esac; }
 T0=$(now_ms)
 say() { _m="preStop +$(( $(now_ms) - T0 ))ms: $*"; log "$_m"; { log "$_m" 2>>/proc/1/fd/2; } 2>/dev/null || true; }
-field() { tr -d '\r' | sed -n "s/^$1://p"; }
+field() { tr -d '\\r' | sed -n "s/^$1://p"; }
 resume() { rcli 127.0.0.1 "$REDIS_PORT" CLIENT UNPAUSE >/dev/null || true; }
 start=$(date +%s)
 left() { echo $(( HANDOVER_SECONDS - ($(date +%s) - start) )); }
@@ -458,8 +458,8 @@ left() { echo $(( HANDOVER_SECONDS - ($(date +%s) - start) )); }
 info=$(rcli 127.0.0.1 "$REDIS_PORT" INFO replication) || exit 0
 case "$info" in *role:master*) ;; *) say "a replica stops: nothing to hand over"; exit 0 ;; esac
 # Replicas as "<host> <state>", from this primary's view.
-replicas=$(printf '%s\n' "$info" | tr -d '\r' | sed -n 's/^slave[0-9]*:ip=\\([^,]*\\),port=[0-9]*,state=\\([a-z_]*\\),.*/\\1 \\2/p')
-if ! printf '%s\n' "$replicas" | grep -q ' online$'; then
+replicas=$(printf '%s\\n' "$info" | tr -d '\\r' | sed -n 's/^slave[0-9]*:ip=\\([^,]*\\),port=[0-9]*,state=\\([a-z_]*\\),.*/\\1 \\2/p')
+if ! printf '%s\\n' "$replicas" | grep -q ' online$'; then
   say "no replica is online: stopping without a handover (the sentinels fail over)"
   exit 0
 fi
@@ -475,7 +475,7 @@ say "writes paused"
 synced=0; n=0
 while [ "$n" -lt 100 ]; do
   synced=1
-  for h in $(printf '%s\n' "$replicas" | awk '{ print $1 }'); do
+  for h in $(printf '%s\\n' "$replicas" | awk '{ print $1 }'); do
     off=$(rcli "$h" "$REDIS_PORT" INFO replication | field slave_repl_offset)
     if [ -z "$off" ] || [ "$off" -lt "$target" ]; then synced=0; break; fi
   done

@@ -1,3 +1,4 @@
+import { spawnSync } from 'child_process';
 import {
   AccessClient, AclPermissions, Availability, DataStorage, EncryptedStorageClass, EvictionPolicy, Persistence, RedisAuth,
   SentinelRedis, SentinelRedisProps, Spread,
@@ -180,6 +181,14 @@ describe('SentinelRedis topology', () => {
     expect(build({ handoverSeconds: 40 }).out.named(STS, 'cache').spec.template.spec.termination_grace_period_seconds).toBe(50);
     // Sentinels need no hook: a sentinel stopping triggers no failover.
     expect(out.named(STS, 'cache-sentinel').spec.template.spec.container[0].lifecycle).toBeUndefined();
+  });
+
+  test('every script is POSIX sh that parses, with no control characters but newlines and tabs', () => {
+    for (const [name, script] of Object.entries(out.renderedData(CM, 'cache-scripts'))) {
+      expect({ name, control: script.match(/[\u0000-\u0008\u000b-\u001f\u007f]/g) ?? [] }).toEqual({ name, control: [] });
+      const r = spawnSync('sh', ['-n'], { input: script, encoding: 'utf8' });
+      expect({ name, status: r.status, stderr: r.stderr }).toEqual({ name, status: 0, stderr: '' });
+    }
   });
 
   test('scaled-in members are forgotten by the sentinels, one sentinel at a time', () => {

@@ -28,6 +28,16 @@ export interface PortalModel {
   readonly bufferSize: number;
   /** How often the entrypoint looks for a renewed certificate. */
   readonly certificateReloadSeconds: number;
+  /**
+   * How long a portal that is being deleted keeps serving in its preStop hook, while the cluster
+   * takes it out of the Service's endpoints (0: no hook).
+   */
+  readonly drainSeconds: number;
+  /**
+   * After SIGTERM: how long HAProxy's open client connections may go on once its listeners are
+   * closed, before HAProxy is stopped and closes them.
+   */
+  readonly stopSeconds: number;
 }
 
 /** TLS 1.2 suites: ECDHE with AEAD only (Mozilla "intermediate"). */
@@ -143,12 +153,34 @@ export function renderHaproxyCfg(m: PortalModel): string {
 }
 
 /**
- * The portal entrypoint: joins the certificate and key into the one PEM HAProxy loads, turns
- * the password from the Secret into the AUTH command the health check sends (RESP, hex-encoded,
- * so any byte in the password is safe), and runs HAProxy in master-worker mode. A background
- * loop watches the mounted certificate: when the kubelet updates the Secret (a cert-manager
- * renewal, a replaced Secret), it rebuilds the PEM and reloads HAProxy gracefully (SIGUSR2 to
- * the master: a new worker takes new connections, open ones finish on the old worker).
+ * The pod's terminationGracePeriodSeconds: the preStop drain, the bounded stop after SIGTERM, and a
+ * margin (the kubelet counts the hook against the grace period, then SIGKILLs what is left).
+ */
+export function portalTerminationGraceSeconds(m: Pick<PortalModel, 'drainSeconds' | 'stopSeconds'>): number {
+  return m.drainSeconds + m.stopSeconds + 5;
+}
+
+/**
+ * The portal entrypoint, a supervisor in POSIX sh (the unit tests run it under dash, the image's
+ * sh, bash --posix, and busybox ash where installed). It joins the certificate and key into the
+ * one PEM HAProxy loads, turns the password from the Secret into the AUTH command the health check
+ * sends (RESP, hex-encoded, so any byte in the password is safe), and starts HAProxy in
+ * master-worker mode and a certificate watcher side by side, as its own children:
+ *
+ * - the watcher looks at the mounted certificate every `certificateReloadSeconds`: when the kubelet
+ *   updates the Secret (a cert-manager renewal, a replaced Secret), it rebuilds the PEM and reloads
+ *   HAProxy gracefully (SIGUSR2 to the master: a new worker takes new connections, open ones
+ *   finish on the old worker);
+ * - on SIGTERM (or SIGINT) it stops the watcher, soft-stops HAProxy (SIGUSR1 to the master: the
+ *   listeners close, open client connections go on), gives those connections `stopSeconds`, then
+ *   stops HAProxy (SIGTERM: what is left is closed, and those clients reconnect through the Service
+ *   to another portal), and exits with HAProxy's status. The preStop hook has kept the portal
+ *   serving until then, while the Service dropped it (see renderPortalPreStop).
+ *
+ * HAProxy is never exec'd: the watcher would then be a child of HAProxy's master, which waits for
+ * its children after SIGTERM, so a portal ignored SIGTERM until the kubelet's SIGKILL (30 s).
+ * HAProxy's own `hard-stop-after` is not used for the bound: it would also cut the connections the
+ * old worker keeps at every certificate reload.
  */
 export function renderPortalEntrypoint(m: PortalModel): string {
   return `#!/bin/sh
@@ -156,9 +188,22 @@ export function renderPortalEntrypoint(m: PortalModel): string {
 set -eu
 umask 077
 TLS=${PORTAL_PATHS.tls}
-PEM=${PORTAL_PATHS.run}/portal.pem
+RUN=${PORTAL_PATHS.run}
+PEM=$RUN/portal.pem
+STOP_SECONDS=${m.stopSeconds}
+# A stop is handled below whenever it comes: sh runs a trap between two commands, and a trapped
+# signal ends a \`wait\` early.
+stop_asked=""
+trap 'stop_asked=1' TERM INT
+# For the preStop hook, which writes to this process's stderr (the container log).
+echo "$$" > "$RUN/portal.pid"
+# Set when the stop begins (the folder outlives a container restart).
+STOPPING=$RUN/stopping
+rm -f "$STOPPING"
 cert_sum() { cat "$TLS/tls.crt" "$TLS/tls.key" | cksum; }
 build_pem() { cat "$TLS/tls.crt" "$TLS/tls.key" > "$PEM.tmp" && mv "$PEM.tmp" "$PEM"; }
+# Taken before the PEM is built: a certificate that changes in between is loaded again later.
+last=$(cert_sum)
 build_pem
 pw=$(cat ${PORTAL_PATHS.auth}/${m.passwordKey})
 len=$(printf '%s' "$pw" | wc -c | tr -d ' ')
@@ -166,20 +211,87 @@ REDIS_AUTH_HEX=$(printf '*2\\r\\n$4\\r\\nAUTH\\r\\n$%s\\r\\n%s\\r\\n' "$len" "$p
 export REDIS_AUTH_HEX
 unset pw len
 
-# After exec, $$ is HAProxy's master process.
-main=$$
+# A sleep that SIGTERM ends at once, for the subshells below (with \`trap wake TERM\`): sh runs a
+# trap only between two commands, so the sleep runs in the background and \`wait\`, which a trapped
+# signal ends, waits for it. Fails once a SIGTERM has come, the sleep killed (with SIGKILL: until it
+# has exec'd, the sleep's process would catch a SIGTERM with this shell's trap, and lose it).
+napping=""
+woken=""
+wake() { woken=1; [ -z "$napping" ] || kill -9 "$napping" 2>/dev/null || :; }
+nap() {
+  sleep "$1" & napping=$!
+  if [ -z "$woken" ]; then wait "$napping" || :; else kill -9 "$napping" 2>/dev/null || :; fi
+  napping=""
+  [ -z "$woken" ]
+}
+
+# HAProxy and the certificate watcher are siblings, children of this shell (never HAProxy's).
+haproxy -W -db -f ${PORTAL_PATHS.config}/haproxy.cfg &
+hap=$!
 (
-  last=$(cert_sum)
-  while sleep ${m.certificateReloadSeconds}; do
+  trap wake TERM
+  # The flag also ends the watcher when the entrypoint's SIGTERM reached it before its trap was
+  # set (caught with the entrypoint's trap, and lost).
+  while [ ! -e "$STOPPING" ] && nap ${m.certificateReloadSeconds}; do
     now=$(cert_sum) || continue
     [ "$now" = "$last" ] && continue
-    sleep 2 # let the kubelet finish swapping the Secret's files
+    nap 2 || break # let the kubelet finish swapping the Secret's files
     build_pem || continue
     last=$(cert_sum)
+    [ -z "$woken" ] && [ ! -e "$STOPPING" ] || break
     echo "portal: certificate changed, reloading" >&2
-    kill -USR2 "$main" || exit 0
+    kill -USR2 "$hap" || break
   done
 ) &
-exec haproxy -W -db -f ${PORTAL_PATHS.config}/haproxy.cfg
+watcher=$!
+
+# Until HAProxy exits by itself (its status is then this container's) or a stop is asked for.
+status=0
+while [ -z "$stop_asked" ]; do
+  wait "$hap" && status=0 || status=$?
+  kill -0 "$hap" 2>/dev/null || break
+done
+# No reload from here on: it would open the listeners again.
+: > "$STOPPING"
+kill "$watcher" 2>/dev/null || :
+if kill -0 "$hap" 2>/dev/null; then
+  echo "portal: stopping: listeners closed, open connections get $STOP_SECONDS s" >&2
+  kill -USR1 "$hap" 2>/dev/null || :
+  (
+    trap wake TERM
+    nap "$STOP_SECONDS" || exit 0
+    echo "portal: stopping HAProxy: open connections are closed" >&2
+    kill -TERM "$hap" 2>/dev/null || :
+  ) &
+  timer=$!
+  # HAProxy's master exits once its workers have (their last connection closed, or stopped).
+  while :; do
+    wait "$hap" && status=0 || status=$?
+    kill -0 "$hap" 2>/dev/null || break
+  done
+  kill "$timer" 2>/dev/null || :
+fi
+echo "portal: HAProxy exited with status $status" >&2
+exit "$status"
+`;
+}
+
+/**
+ * The preStop hook. The kubelet runs it when the pod is deleted (a rolling update, a node drain, an
+ * eviction, a scale-in) and sends SIGTERM only once it has ended. Meanwhile the pod is taken out of
+ * the Service's endpoints, and kube-proxy on every node (or a cloud load balancer) stops sending it
+ * new connections; until that has happened they still arrive. So the portal keeps serving, fully,
+ * for `drainSeconds`: by the time its listeners close, new connections already go to other portals.
+ */
+export function renderPortalPreStop(m: PortalModel): string {
+  return `#!/bin/sh
+# Portal preStop hook for ${m.namespace}/${m.name}, rendered by redis-topologies.
+DRAIN_SECONDS=${m.drainSeconds}
+# A hook's output is not in the container log (only in the pod's events when the hook fails): also
+# write to the entrypoint's stderr, which the container runtime gives to the container's user.
+main=$(cat ${PORTAL_PATHS.run}/portal.pid 2>/dev/null) || main=""
+say() { echo "portal: preStop: $*" >&2; { echo "portal: preStop: $*" >> "/proc/$main/fd/2"; } 2>/dev/null || :; }
+say "serving $DRAIN_SECONDS s more while the Service drops this pod"
+sleep "$DRAIN_SECONDS"
 `;
 }

@@ -10,12 +10,12 @@ import { checksumAnnotations } from '../core/checksum';
 import { selectorLabels, standardLabels } from '../core/labels';
 import { childName, isDnsLabel } from '../core/names';
 import { DNS_NAME_ALLOWED, IMAGE_ALLOWED, isDnsName, isImage, validatePodPorts, validateResources } from '../core/rules';
-import { placement, Spread, validatePlacement, WorkloadPlacementProps } from '../core/pod-template';
+import { placement, preStopHook, Spread, validatePlacement, WorkloadPlacementProps } from '../core/pod-template';
 import { AUTOMOUNT_SERVICE_ACCOUNT_TOKEN, HAPROXY_UID, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../core/pod-security';
 import { PropsValidator } from '../core/validation';
 import { IRedisDataMembers } from '../endpoint';
 import { Availability, AVAILABILITY_FACTORIES } from '../core/availability';
-import { PORTAL_PATHS, PortalModel, renderHaproxyCfg, renderPortalEntrypoint } from './haproxy-cfg';
+import { PORTAL_PATHS, PortalModel, portalTerminationGraceSeconds, renderHaproxyCfg, renderPortalEntrypoint, renderPortalPreStop } from './haproxy-cfg';
 import { PORTAL_CERTIFICATES_FACTORIES, PORTAL_SERVICE_TYPE_FACTORIES, PortalCertificates, PortalHealthCheckOptions, PortalServiceType, TLS_VERSION_FACTORIES, TlsVersion } from './options';
 import { PortalConnection, PortalConnectionOptions } from './portal-connection';
 import { PortalTls } from './portal-tls';
@@ -24,6 +24,12 @@ import { kubernetesObject } from '../core/registry';
 export const PORTAL_PART_OF = 'redis-portal';
 export const PORTAL_DEFAULT_PORT = 6380;
 export const PORTAL_METRICS_PORT = 8404;
+/**
+ * After SIGTERM, how long a portal's open client connections may go on (its listeners closed)
+ * before HAProxy stops and closes them. Redis clients keep their connections until they are closed,
+ * so longer only delays the stop; a second lets replies in flight reach their clients.
+ */
+export const PORTAL_STOP_SECONDS = 1;
 
 export interface HaproxyPortalProps extends WorkloadPlacementProps, ClientAccessProps {
   /** The topology whose current primary the portal routes to (SentinelRedis, or any IRedisDataMembers). */
@@ -56,6 +62,15 @@ export interface HaproxyPortalProps extends WorkloadPlacementProps, ClientAccess
   readonly bufferSize?: number;
   /** How often each portal looks for a renewed certificate in its Secret and, if so, reloads gracefully. @default 30 */
   readonly certificateReloadSeconds?: number;
+  /**
+   * How long a portal that is being deleted (a rolling update, a node drain, an eviction) keeps
+   * serving in its preStop hook before it closes its listeners: the time the cluster needs to take
+   * it out of the Service's endpoints (kube-proxy on every node, or a load balancer), so new
+   * connections already go to other portals. Its open connections are closed about a second after
+   * that, and those clients reconnect to another portal. 0 removes the hook.
+   * @default 5
+   */
+  readonly drainSeconds?: number;
   /** HAProxy's stats page on the metrics port. @default false */
   readonly statsPage?: boolean;
   /** @default 'haproxy:2.8.14' (the official image; runs as uid 99) */
@@ -129,6 +144,8 @@ export class HaproxyPortal extends Construct {
       clientTimeoutSeconds: props.clientTimeoutSeconds ?? 3600,
       bufferSize: props.bufferSize ?? 16384,
       certificateReloadSeconds: props.certificateReloadSeconds ?? 30,
+      drainSeconds: props.drainSeconds ?? 5,
+      stopSeconds: PORTAL_STOP_SECONDS,
     };
     const m = this.model;
 
@@ -138,7 +155,10 @@ export class HaproxyPortal extends Construct {
 
     // --- rendered configuration ------------------------------------------------------------
     this.configFiles = { 'haproxy.cfg': renderHaproxyCfg(m) };
-    this.scriptFiles = { 'portal-entrypoint.sh': renderPortalEntrypoint(m) };
+    this.scriptFiles = {
+      'portal-entrypoint.sh': renderPortalEntrypoint(m),
+      ...(m.drainSeconds > 0 ? { 'portal-prestop.sh': renderPortalPreStop(m) } : {}),
+    };
     const configMap = new ConfigMapV1(this, 'Config', kubernetesObject(this, 'ConfigMap', {
       metadata: { name: childName(name, 'config'), namespace, labels: this.labels('config') },
       data: { ...this.configFiles, ...this.scriptFiles },
@@ -181,7 +201,8 @@ export class HaproxyPortal extends Construct {
           spec: {
             automountServiceAccountToken: AUTOMOUNT_SERVICE_ACCOUNT_TOKEN,
             enableServiceLinks: false,
-            terminationGracePeriodSeconds: 30,
+            // The preStop drain, the bounded stop after SIGTERM, and a margin.
+            terminationGracePeriodSeconds: portalTerminationGraceSeconds(m),
             securityContext: restrictedPodSecurityContext(runAs),
             ...placement(selector, { zoneSpread, nodeSpread, nodeSelector: props.nodeSelector, tolerations: props.tolerations }),
             container: [{
@@ -199,6 +220,7 @@ export class HaproxyPortal extends Construct {
               },
               volumeMount: mounts,
               securityContext: restrictedContainerSecurityContext(runAs),
+              ...(m.drainSeconds > 0 ? { lifecycle: preStopHook(['sh', `${PORTAL_PATHS.config}/portal-prestop.sh`]) } : {}),
               readinessProbe: { tcpSocket: [{ port: 'redis-tls' }], periodSeconds: 2, timeoutSeconds: 2, failureThreshold: 2 },
               livenessProbe: { httpGet: { path: '/healthz', port: 'metrics' }, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
             }],
@@ -310,6 +332,7 @@ export class HaproxyPortal extends Construct {
     v.integer('maxConnections', props.maxConnections, 16, 1000000);
     v.integer('clientTimeoutSeconds', props.clientTimeoutSeconds, 1, 7 * 24 * 3600);
     v.integer('certificateReloadSeconds', props.certificateReloadSeconds, 5, 3600);
+    v.integer('drainSeconds', props.drainSeconds, 0, 300);
     v.check('bufferSize', props.bufferSize, (b) => Number.isInteger(b) && b >= 4096 && b <= 1048576, 'an integer from 4096 to 1048576 bytes');
     v.string('image', props.image, isImage, IMAGE_ALLOWED);
     validateResources(v, { cpuRequest: props.cpuRequest, cpuLimit: props.cpuLimit, memoryLimit: props.memoryLimit }, {});

@@ -58,6 +58,9 @@ test('the portal pods run as the plan says: uid 99, the entrypoint, no password 
     const spec = p.containerSpec(A);
     expect(spec.command).toEqual(['sh', '/etc/redis-topologies/config/portal-entrypoint.sh']);
     expect(spec.runAsUser).toBe(99);
+    // A deleted portal keeps serving while the Service drops it, then stops within the grace period.
+    expect(spec.preStop).toEqual(['sh', '/etc/redis-topologies/config/portal-prestop.sh']);
+    expect(spec.terminationGraceSeconds).toBe(11);
     const config = spec.volumeMounts.find((m) => m.mountPath === '/etc/redis-topologies/config')!.volume;
     expect(config.kind === 'files' && Object.values(config.files).join('\n')).not.toContain(PASSWORD);
   }));

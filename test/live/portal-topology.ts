@@ -4,12 +4,16 @@
  * provider would make are made here by openssl, with the SANs the plan's certificate request
  * names, and handed to the plan's Secret as test values.
  */
+import { Construct } from 'constructs';
 import { makeCertificates, TestCertificates } from './certificates';
-import { ClaimStore, PlanContainer } from './plan-pods';
-import { EmulatedContainer } from './harness/pod';
+import { ClaimStore, Plan, PlanContainer } from './plan-pods';
+import { EmulatedContainer, ExitInfo } from './harness/pod';
 import { execIn, ExecResult, redisCli, waitFor } from './harness/client';
+import { sleep } from './harness/proc';
 import { startWriter, Writer, WriterConfig } from './harness/writer';
-import { LIVE_NAMESPACE, LiveSentinelRedis } from './sentinel-topology';
+import { LIVE_NAME, LIVE_NAMESPACE, LiveSentinelRedis } from './sentinel-topology';
+import { synth } from '../helpers';
+import { DataStorage, EncryptedStorageClass, SentinelRedis, SentinelRedisProps } from '../../lib';
 
 export { makeCertificates, TestCertificates };
 
@@ -21,6 +25,8 @@ export class LivePortals {
   /** The SANs the plan asks for, the Service's full name first. */
   public readonly dnsNames: string[];
   private readonly containers = new Map<string, EmulatedContainer>();
+  /** The plan and spec each pod's current container was started from (its preStop, readiness, grace). */
+  private readonly specs = new Map<string, { plan: Plan; spec: PlanContainer }>();
   private readonly claims = new ClaimStore();
 
   /** `pods` portal pods (a, b, ...) of Deployment `deployment`, each with its own namespace. */
@@ -28,6 +34,27 @@ export class LivePortals {
     const p = new LivePortals(t, deployment, Array.from({ length: pods }, (_, i) => `${deployment}-${String.fromCharCode(97 + i)}`));
     for (const pod of p.pods) await t.net.addPod(pod, [p.podHost(pod)]);
     return p;
+  }
+
+  /** Adds portal pod `pod` of this Deployment (a replacement in a rolling update) with its own namespace. */
+  public async addPod(pod: string): Promise<void> {
+    if (this.pods.includes(pod)) throw new Error(`portal pod ${pod} already exists`);
+    await this.t.net.addPod(pod, [this.podHost(pod)]);
+    this.pods.push(pod);
+  }
+
+  /** The next unused pod name (a, b, c, ...): what a replacement pod is called. */
+  public nextPodName(): string {
+    for (let i = 0; i < 26; i++) {
+      const pod = `${this.deployment}-${String.fromCharCode(97 + i)}`;
+      if (!this.pods.includes(pod)) return pod;
+    }
+    throw new Error(`no pod name left for ${this.deployment}`);
+  }
+
+  /** The pods whose container runs now. */
+  public running(): string[] {
+    return this.pods.filter((pod) => this.containers.get(pod)?.isRunning());
   }
 
   private constructor(public readonly t: LiveSentinelRedis, public readonly deployment: string, public readonly pods: string[]) {
@@ -48,8 +75,9 @@ export class LivePortals {
     return `${pod}.pods.${LIVE_NAMESPACE}.test`;
   }
 
-  public containerSpec(pod: string): PlanContainer {
-    const [c] = this.t.plan.podContainers(this.deployment, pod, {
+  /** The portal container of pod `pod` as `plan` (default: the topology's plan) describes it. */
+  public containerSpec(pod: string, plan: Plan = this.t.plan): PlanContainer {
+    const [c] = plan.podContainers(this.deployment, pod, {
       namespace: LIVE_NAMESPACE,
       claims: this.claims,
       secretValues: { password: this.t.password, 'tls.crt': this.certs.cert, 'tls.key': this.certs.key, 'ca.crt': this.certs.ca },
@@ -58,13 +86,43 @@ export class LivePortals {
     return c;
   }
 
-  public async start(pod: string): Promise<EmulatedContainer> {
+  /** The spec pod `pod`'s current container was started from. */
+  public spec(pod: string): PlanContainer {
+    const s = this.specs.get(pod);
+    if (!s) throw new Error(`portal pod ${pod} was never started`);
+    return s.spec;
+  }
+
+  /** Starts pod `pod` from `plan` (default: the topology's plan). */
+  public async start(pod: string, plan: Plan = this.t.plan): Promise<EmulatedContainer> {
     const old = this.containers.get(pod);
     if (old?.isRunning()) throw new Error(`${pod} is running`);
-    const c = new EmulatedContainer(this.t.net.nsOf(pod), this.containerSpec(pod));
+    const spec = this.containerSpec(pod, plan);
+    const c = new EmulatedContainer(this.t.net.nsOf(pod), spec);
     this.containers.set(pod, c);
+    this.specs.set(pod, { plan, spec });
     await c.start();
     return c;
+  }
+
+  /**
+   * Whether pod `pod` passes its plan's readiness probe now: its exec command succeeds in the
+   * container, or its TCP port (a number or a named container port) accepts a connection.
+   */
+  public async ready(pod: string): Promise<boolean> {
+    const c = this.containers.get(pod);
+    const started = this.specs.get(pod);
+    const probe = started?.spec.readiness;
+    if (!c?.isRunning() || !started || !probe) return false;
+    if (probe.exec) return (await c.exec(probe.exec, 2000)).code === 0;
+    let port = probe.tcpPort;
+    if (typeof port === 'string') {
+      const named = started.plan.deployment(this.deployment).spec.template.spec.container[0].port.find((x: any) => x.name === port);
+      if (!named) throw new Error(`${this.deployment}: readiness port ${port} is not a container port`);
+      port = Number(named.container_port);
+    }
+    const r = await execIn(this.t.clientNs, ['bash', '-c', `exec 3<>/dev/tcp/${this.podHost(pod)}/${port}`], { timeoutMs: 2000 });
+    return r.code === 0;
   }
 
   public container(pod: string): EmulatedContainer | undefined {
@@ -92,6 +150,21 @@ export class LivePortals {
     return startWriter(this.t.clientNs, {
       mode: 'direct',
       host: this.podHost(pod),
+      port: this.port,
+      password: this.t.password,
+      tls: { caFile: this.certs.caFile, servername: this.serviceHost },
+      ...config,
+    });
+  }
+
+  /**
+   * A writer through the portal Service (`serviceHost`, which the certificate covers), as an
+   * application connects: each new connection goes where PodNetwork.setService points the name now.
+   */
+  public serviceWriter(config: Partial<WriterConfig> & { keyPrefix: string; maxWrites: number; maxSeconds: number }): Writer {
+    return startWriter(this.t.clientNs, {
+      mode: 'direct',
+      host: this.serviceHost,
       port: this.port,
       password: this.t.password,
       tls: { caFile: this.certs.caFile, servername: this.serviceHost },
@@ -155,4 +228,149 @@ export class LivePortals {
   public async destroy(): Promise<void> {
     await Promise.all([...this.containers.values()].map((c) => c.kill('SIGKILL').catch(() => undefined)));
   }
+}
+
+/**
+ * A plan of the live topology (the stack LiveSentinelRedis.boot synthesizes: `props` for the
+ * SentinelRedis, `extend` adding the portals), e.g. with a changed portal prop for a rolling update.
+ */
+export function synthLivePlan(extend: (stack: Construct, topology: SentinelRedis) => void, props: Partial<SentinelRedisProps> = {}): Plan {
+  const synthed = synth((stack) => {
+    const storageClass = EncryptedStorageClass.fromExisting(stack, 'Encrypted', { storageClassName: 'encrypted-rwo', vouchedBy: 'live test' });
+    const topology = new SentinelRedis(stack, 'Cache', { namespace: LIVE_NAMESPACE, name: LIVE_NAME, storage: DataStorage.encrypted(storageClass, '1Gi'), ...props });
+    extend(stack, topology);
+  });
+  return new Plan(synthed.json);
+}
+
+export interface RollPortalsOptions {
+  /** The old pods, in the order the Deployment deletes them. @default every running pod of `p`, in creation order */
+  readonly pods?: string[];
+  /**
+   * How long after a pod's deletion the Service stops sending it new connections (the endpoint
+   * controller and kube-proxy): the preStop drain has to cover it. @default 0 (at once)
+   */
+  readonly endpointLagMs?: number;
+  /** Bound on a replacement becoming ready. @default 30 000 */
+  readonly readyTimeoutMs?: number;
+  /** Progress, one line per step. @default silent */
+  readonly log?: (line: string) => void;
+}
+
+/** One old pod replaced. Times in ms. */
+export interface PortalPodReplacement {
+  readonly pod: string;
+  readonly replacement: string;
+  /** When the pod was deleted, got SIGTERM, and exited (epoch ms). */
+  readonly deletedAt: number;
+  readonly sigtermAt: number;
+  readonly exitedAt: number;
+  /** How long its preStop hook ran (0 without one), its exit code and what it printed. */
+  readonly preStopMs: number;
+  readonly preStopCode: number | null;
+  readonly preStopOutput: string;
+  /** From SIGTERM until its main process exited. */
+  readonly exitMs: number;
+  readonly exit: ExitInfo;
+  /** From the replacement's start until its readiness probe passed. */
+  readonly readyMs: number;
+}
+
+export interface RollPortalsResult {
+  /** Per old pod, in order: from SIGTERM until it exited. */
+  readonly exitMs: number[];
+  readonly replaced: PortalPodReplacement[];
+  /** The pods that run `newPlan` now, in order. */
+  readonly replacements: string[];
+  /** From the first deletion until the last old pod exited. */
+  readonly totalMs: number;
+}
+
+/**
+ * A rolling update of the portal Deployment to `newPlan`, as the Deployment controller and the
+ * kubelet do it with the plan's strategy (maxSurge 0, maxUnavailable 1): for each old pod in turn,
+ * 1. the pod is deleted: after `endpointLagMs` the Service (PodNetwork.setService on
+ *    `p.serviceHost`) stops sending it new connections, pointing at another ready pod, newest first;
+ *    established connections stay where they are, as with kube-proxy;
+ * 2. meanwhile the kubelet runs its preStop hook (EmulatedContainer.exec, bounded by the grace
+ *    period), then SIGTERM, and SIGKILL when the rest of the grace period (at least 2 s) has passed;
+ * 3. at the same time the replacement is created from `newPlan` (a new pod, name and address) and,
+ *    once its readiness probe passes, it is an endpoint and the Service points at it; only then is
+ *    the next old pod deleted (one unavailable at a time; the old one may still be stopping).
+ * Resolves when every old pod has exited; `exitMs` is the time each took after SIGTERM.
+ */
+export async function rollPortals(p: LivePortals, newPlan: Plan, opts: RollPortalsOptions = {}): Promise<RollPortalsResult> {
+  const log = opts.log ?? (() => undefined);
+  const lagMs = opts.endpointLagMs ?? 0;
+  const old = opts.pods ?? p.running();
+  const net = p.t.net;
+  // Ready pods that are not being deleted, oldest first.
+  const endpoints = p.running();
+  const retarget = (preferred?: string) => {
+    const current = net.serviceTarget(p.serviceHost);
+    const next = preferred ?? (current !== undefined && endpoints.includes(current) ? current : endpoints[endpoints.length - 1]);
+    if (next !== current) {
+      net.setService(p.serviceHost, next);
+      log(`Service ${p.serviceHost} -> ${next ?? 'no endpoint'}`);
+    }
+  };
+  const started = Date.now();
+
+  const terminate = async (pod: string) => {
+    const c = p.container(pod);
+    if (!c?.isRunning()) throw new Error(`portal pod ${pod} is not running`);
+    const spec = p.spec(pod);
+    const graceMs = spec.terminationGraceSeconds * 1000;
+    const deletedAt = Date.now();
+    const drop = () => {
+      if (endpoints.includes(pod)) endpoints.splice(endpoints.indexOf(pod), 1);
+      log(`${pod}: out of the Service's endpoints ${Date.now() - deletedAt} ms after its deletion`);
+      retarget();
+    };
+    let dropped: Promise<void> = Promise.resolve();
+    if (lagMs <= 0) drop();
+    else dropped = sleep(lagMs).then(drop);
+    let preStopMs = 0;
+    let preStopCode: number | null = 0;
+    let preStopOutput = '';
+    if (spec.preStop) {
+      const r = await c.exec(spec.preStop, graceMs);
+      preStopMs = Date.now() - deletedAt;
+      preStopCode = r.code;
+      preStopOutput = r.stdout + r.stderr;
+      log(`${pod}: preStop ${spec.preStop.join(' ')} took ${preStopMs} ms (exit ${r.code}${r.timedOut ? ', killed at the grace period' : ''}): ${preStopOutput.trim()}`);
+    }
+    const exitedAt = c.exited.then(() => Date.now());
+    const termAt = Date.now();
+    const exit = await c.stop(Math.max(graceMs - (termAt - deletedAt), 2000));
+    const exitMs = (await exitedAt) - termAt;
+    log(`${pod}: exited ${exitMs} ms after SIGTERM (code ${exit.code}, signal ${exit.signal})`);
+    await dropped;
+    return { deletedAt, sigtermAt: termAt, exitedAt: termAt + exitMs, preStopMs, preStopCode, preStopOutput, exitMs, exit };
+  };
+
+  const stopping: Array<ReturnType<typeof terminate>> = [];
+  const replacements: Array<{ replacement: string; readyMs: number }> = [];
+  try {
+    for (const pod of old) {
+      log(`${pod}: deleted`);
+      stopping.push(terminate(pod));
+      const replacement = p.nextPodName();
+      await p.addPod(replacement);
+      const startAt = Date.now();
+      await p.start(replacement, newPlan);
+      await waitFor(() => p.ready(replacement), { timeoutMs: opts.readyTimeoutMs ?? 30_000, intervalMs: 100, what: `replacement ${replacement} ready` });
+      const readyMs = Date.now() - startAt;
+      log(`${replacement}: ready ${readyMs} ms after its start (replaces ${pod})`);
+      replacements.push({ replacement, readyMs });
+      endpoints.push(replacement);
+      retarget(replacement);
+    }
+  } finally {
+    // Whatever happened, no old pod is left stopping in the background.
+    await Promise.allSettled(stopping);
+  }
+  const stops = await Promise.all(stopping);
+  const replaced = old.map((pod, i) => ({ pod, ...replacements[i], ...stops[i] }));
+  return { exitMs: stops.map((s) => s.exitMs), replaced, replacements: replacements.map((r) => r.replacement), totalMs: Date.now() - started };
 }

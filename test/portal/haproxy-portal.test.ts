@@ -148,10 +148,10 @@ describe('HaproxyPortal', () => {
 
   test('the entrypoint reloads HAProxy gracefully when the mounted certificate changes', () => {
     const script = renderPortalEntrypoint(portal.model);
-    expect(script).toContain('while sleep 30; do');
-    expect(script).toContain('kill -USR2 "$main"');
-    expect(script).toContain('exec haproxy -W -db -f /etc/redis-topologies/config/haproxy.cfg');
-    expect(renderPortalEntrypoint({ ...portal.model, certificateReloadSeconds: 5 })).toContain('while sleep 5; do');
+    expect(script).toContain('while [ ! -e "$STOPPING" ] && nap 30; do');
+    expect(script).toContain('kill -USR2 "$hap"');
+    expect(script).toContain('haproxy -W -db -f /etc/redis-topologies/config/haproxy.cfg &');
+    expect(renderPortalEntrypoint({ ...portal.model, certificateReloadSeconds: 5 })).toContain('while [ ! -e "$STOPPING" ] && nap 5; do');
   });
 
   test('self-signed certificates by default: ECDSA keys, SANs of the Service, CA published', () => {

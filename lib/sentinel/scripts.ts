@@ -427,7 +427,9 @@ exec redis-sentinel "$RUNTIME"
  * 1. `CLIENT PAUSE WRITE`: clients' writes wait (they are not refused), reads go on;
  * 2. wait until every replica has applied every write (each replica's own offset, read from the
  *    replica, so there is no wait for the once-a-second acknowledgement);
- * 3. `SENTINEL FAILOVER`: the sentinels promote a replica and record it under a new config epoch;
+ * 3. `SENTINEL FAILOVER`: the sentinels promote a replica and record it under a new config epoch
+ *    (asked of a sentinel that, before writes were paused, could promote every online replica: one
+ *    that has not yet reconnected to a re-created replica would refuse for up to 10 s);
  * 4. as soon as another member answers as primary, become its replica (the sentinels would do it
  *    only after about 8 s, and the portals refuse clients while two members answer as primary);
  * 5. disconnect the clients (their waiting writes were never executed, so never acknowledged) and
@@ -451,6 +453,20 @@ T0=$(now_ms)
 say() { _m="preStop +$(( $(now_ms) - T0 ))ms: $*"; log "$_m"; { log "$_m" 2>>/proc/1/fd/2; } 2>/dev/null || true; }
 field() { tr -d '\\r' | sed -n "s/^$1://p"; }
 resume() { rcli 127.0.0.1 "$REDIS_PORT" CLIENT UNPAUSE >/dev/null || true; }
+# promotable_by SENTINEL: the replicas that sentinel could promote now, sorted, one per line: linked,
+# not down or disconnected, answering pings, INFO fresh, priority not 0 (Sentinel's own criteria).
+promotable_by() {
+  rcli "$1" "$SENTINEL_PORT" SENTINEL REPLICAS "$MASTER_NAME" | awk '
+    function flush() { if (ip != "" && flags == "slave" && link == "ok" && ping < 5000 && info < 30000 && prio != "0") print ip }
+    $0 == "name" { flush(); ip = ""; flags = ""; link = ""; ping = 99999; info = 99999; prio = "0"; next }
+    $0 == "ip" { getline; ip = $0; next }
+    $0 == "flags" { getline; flags = $0; next }
+    $0 == "master-link-status" { getline; link = $0; next }
+    $0 == "last-ok-ping-reply" { getline; ping = $0 + 0; next }
+    $0 == "info-refresh" { getline; info = $0 + 0; next }
+    $0 == "slave-priority" { getline; prio = $0; next }
+    END { flush() }' | sort
+}
 start=$(date +%s)
 left() { echo $(( HANDOVER_SECONDS - ($(date +%s) - start) )); }
 
@@ -463,6 +479,26 @@ if ! printf '%s\\n' "$replicas" | grep -q ' online$'; then
   say "no replica is online: stopping without a handover (the sentinels fail over)"
   exit 0
 fi
+
+# 0. Before writes wait: a sentinel that could promote every online replica now. A replica just
+# re-created at a new address is not promotable for a sentinel until it has reconnected to it and
+# read its INFO again (up to 10 s): asking then would hold writes that long.
+online=$(printf '%s\\n' "$replicas" | awk '$2 == "online" { print $1 }' | sort)
+asked=""
+while [ -z "$asked" ] && [ "$(left)" -gt 8 ]; do
+  i=0
+  while [ "$i" -lt "$SENTINELS" ]; do
+    s=$(sentinel_host "$i")
+    if [ "$(promotable_by "$s")" = "$online" ]; then asked=$s; break; fi
+    i=$((i + 1))
+  done
+  [ -n "$asked" ] || sleep 0.2
+done
+if [ -z "$asked" ]; then
+  say "no sentinel could promote the replicas in time: stopping without a handover (the sentinels fail over)"
+  exit 0
+fi
+say "$asked can promote: $(printf '%s' "$online" | tr '\\n' ' ')"
 
 # 1. Writes wait from here on; the pause ends by itself if this hook is killed.
 paused=$(now_ms)
@@ -489,21 +525,16 @@ fi
 
 say "every replica holds every write"
 
-# 3. Ask the sentinels, one after another, until one starts the failover.
-asked=""
-while [ -z "$asked" ] && [ "$(left)" -gt 5 ]; do
-  i=0
-  while [ "$i" -lt "$SENTINELS" ]; do
-    s=$(sentinel_host "$i")
-    case "$(rcli "$s" "$SENTINEL_PORT" SENTINEL FAILOVER "$MASTER_NAME")" in
-      OK|*INPROG*) asked=$s; break ;;
-    esac
-    i=$((i + 1))
-  done
-  [ -n "$asked" ] || sleep 0.2
+# 3. Ask that sentinel to fail over (for at most 2 s: writes are waiting).
+started=""; n=0
+while [ "$n" -lt 10 ]; do
+  case "$(rcli "$asked" "$SENTINEL_PORT" SENTINEL FAILOVER "$MASTER_NAME")" in
+    OK|*INPROG*) started=1; break ;;
+  esac
+  sleep 0.2; n=$((n + 1))
 done
-if [ -z "$asked" ]; then
-  say "no sentinel would start a failover: writes resume, stopping without a handover"
+if [ -z "$started" ]; then
+  say "$asked would not start a failover: writes resume, stopping without a handover"
   resume; exit 0
 fi
 say "$asked started the failover"

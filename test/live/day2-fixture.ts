@@ -9,10 +9,9 @@ import * as os from 'os';
 import * as path from 'path';
 import { HaproxyPortal, HaproxyPortalProps } from '../../lib';
 import { App, applicationEnv, EmulatedService, longestGap, publishedData, startApp } from './applications';
-import { waitFor } from './harness/client';
 import { sleep } from './harness/proc';
-import { Plan, PlanContainer } from './plan-pods';
-import { LivePortals } from './portal-topology';
+import { Plan } from './plan-pods';
+import { LivePortals, rollPortals } from './portal-topology';
 import { LiveSentinelRedis, PodReplacement } from './sentinel-topology';
 
 export const APP_NAMESPACE = 'shop';
@@ -135,38 +134,18 @@ export class Day2Fixture {
   }
 
   /**
-   * The Deployment controller's rolling update of the portals to the current plan (maxSurge 0,
-   * maxUnavailable 1, as the plan says): each old pod in turn leaves the Service's endpoints, runs
-   * its preStop hook (unless `drain` is false), gets SIGTERM (SIGKILL after the grace period); its
-   * replacement, from the current plan, starts at a new address and joins the endpoints once it
-   * answers through TLS. A pod whose template did not change is left alone.
+   * The Deployment controller's rolling update of the portals to the current plan (see
+   * rollPortals), the Service's endpoints following through the emulated portal Service. Nothing
+   * happens when the portals' pod template did not change. `drain: false` skips the preStop hooks.
    */
   public async rollPortals(before: Plan, opts: { drain?: boolean } = {}): Promise<PodReplacement[]> {
     const deployment = this.p.deployment;
     if (JSON.stringify(before.deployment(deployment).spec.template) === JSON.stringify(this.t.plan.deployment(deployment).spec.template)) return [];
-    const endpoint = (pod: string) => `${this.p.podHost(pod)}:${this.p.port}`;
-    const replaced: PodReplacement[] = [];
-    for (const pod of this.p.pods) {
-      await this.portalService!.setEndpoints(this.p.pods.filter((x) => x !== pod).map(endpoint));
-      const c = this.p.container(pod)!;
-      const spec = c.spec as PlanContainer;
-      const graceMs = spec.terminationGraceSeconds * 1000;
-      const t0 = Date.now();
-      let preStopOutput = '';
-      if (opts.drain !== false && spec.preStop) {
-        const r = await c.exec(spec.preStop, graceMs);
-        preStopOutput = `${r.stdout}${r.stderr}`.trim();
-      }
-      const t1 = Date.now();
-      await c.stop(Math.max(1, graceMs - (t1 - t0)));
-      const t2 = Date.now();
-      await this.t.net.readdress(pod);
-      await this.p.start(pod);
-      await waitFor(async () => (await this.p.cli(pod, ['PING'], 1500)).stdout.trim() === 'PONG', { timeoutMs: 30_000, intervalMs: 100, what: `portal ${pod} answering PING` });
-      replaced.push({ pod, preStopMs: t1 - t0, preStopOutput, stopMs: t2 - t1, readyMs: Date.now() - t2 });
-      await this.portalService!.setEndpoints(this.p.pods.map(endpoint));
-    }
-    return replaced;
+    const r = await rollPortals(this.p, this.t.plan, {
+      preStop: opts.drain !== false,
+      endpoints: (pods) => this.portalService!.setEndpoints(pods.map((pod) => `${this.p.podHost(pod)}:${this.p.port}`)),
+    });
+    return r.replaced.map((x) => ({ pod: x.pod, preStopMs: x.preStopMs, preStopOutput: x.preStopOutput, stopMs: x.exitMs, readyMs: x.readyMs }));
   }
 
   public async destroy(): Promise<void> {

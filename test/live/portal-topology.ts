@@ -255,6 +255,14 @@ export interface RollPortalsOptions {
   readonly readyTimeoutMs?: number;
   /** Progress, one line per step. @default silent */
   readonly log?: (line: string) => void;
+  /**
+   * Where the Service's endpoints go, instead of PodNetwork.setService on `p.serviceHost`: called
+   * with the ready pods that are not being deleted, oldest first, whenever they change (e.g. an
+   * EmulatedService's setEndpoints). @default PodNetwork.setService
+   */
+  readonly endpoints?: (pods: string[]) => Promise<void>;
+  /** Whether the kubelet runs the pods' preStop hooks (false: a pod without one). @default true */
+  readonly preStop?: boolean;
 }
 
 /** One old pod replaced. Times in ms. */
@@ -306,7 +314,12 @@ export async function rollPortals(p: LivePortals, newPlan: Plan, opts: RollPorta
   const net = p.t.net;
   // Ready pods that are not being deleted, oldest first.
   const endpoints = p.running();
-  const retarget = (preferred?: string) => {
+  const retarget = async (preferred?: string) => {
+    if (opts.endpoints) {
+      await opts.endpoints([...endpoints]);
+      log(`Service endpoints: ${endpoints.join(', ') || 'none'}`);
+      return;
+    }
     const current = net.serviceTarget(p.serviceHost);
     const next = preferred ?? (current !== undefined && endpoints.includes(current) ? current : endpoints[endpoints.length - 1]);
     if (next !== current) {
@@ -322,18 +335,18 @@ export async function rollPortals(p: LivePortals, newPlan: Plan, opts: RollPorta
     const spec = p.spec(pod);
     const graceMs = spec.terminationGraceSeconds * 1000;
     const deletedAt = Date.now();
-    const drop = () => {
+    const drop = async () => {
       if (endpoints.includes(pod)) endpoints.splice(endpoints.indexOf(pod), 1);
       log(`${pod}: out of the Service's endpoints ${Date.now() - deletedAt} ms after its deletion`);
-      retarget();
+      await retarget();
     };
     let dropped: Promise<void> = Promise.resolve();
-    if (lagMs <= 0) drop();
+    if (lagMs <= 0) await drop();
     else dropped = sleep(lagMs).then(drop);
     let preStopMs = 0;
     let preStopCode: number | null = 0;
     let preStopOutput = '';
-    if (spec.preStop) {
+    if (spec.preStop && opts.preStop !== false) {
       const r = await c.exec(spec.preStop, graceMs);
       preStopMs = Date.now() - deletedAt;
       preStopCode = r.code;
@@ -364,7 +377,7 @@ export async function rollPortals(p: LivePortals, newPlan: Plan, opts: RollPorta
       log(`${replacement}: ready ${readyMs} ms after its start (replaces ${pod})`);
       replacements.push({ replacement, readyMs });
       endpoints.push(replacement);
-      retarget(replacement);
+      await retarget(replacement);
     }
   } finally {
     // Whatever happened, no old pod is left stopping in the background.

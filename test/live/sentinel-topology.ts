@@ -172,6 +172,48 @@ export class LiveSentinelRedis {
     return replaced;
   }
 
+  /**
+   * Makes data member `target` the primary through the sentinels (a test's setup, not a library
+   * feature): every other member gets replica-priority 0 until the sentinels have seen it (they read
+   * it from INFO every 10 s), then SENTINEL FAILOVER, retried until `target` is primary; the
+   * priorities are restored.
+   */
+  public async promote(target: number, timeoutMs = 90_000): Promise<void> {
+    const others = Array.from({ length: this.dataCount }, (_, i) => i).filter((i) => i !== target);
+    const setPriority = async (value: number) => {
+      for (const i of others) await this.cli(this.dataHost(i), this.redisPort, ['CONFIG', 'SET', 'replica-priority', String(value)]);
+    };
+    await setPriority(0);
+    try {
+      await waitFor(async () => {
+        const roles = await this.roles();
+        if (roles[target] === 'master') return true;
+        // Every sentinel must see the other replicas at priority 0 before it can only pick the target.
+        const replicas = others.filter((i) => roles[i] === 'slave');
+        for (let s = 0; s < this.sentinelCount; s++) {
+          const r = await this.cli(this.host('sentinel', s), this.sentinelPort, ['SENTINEL', 'REPLICAS', this.masterName], 1500).catch(() => undefined);
+          const lines = r?.stdout.split('\n').map((l) => l.trim()) ?? [];
+          if (!replicas.every((i) => this.replicaPrioritySeen(lines, this.dataHost(i)))) return false;
+        }
+        await this.cli(this.host('sentinel', 0), this.sentinelPort, ['SENTINEL', 'FAILOVER', this.masterName]);
+        return false;
+      }, { timeoutMs, intervalMs: 2000, what: `${this.dataHost(target)} promoted` });
+      await this.waitForHealthy(`${this.dataHost(target)} primary`, 60_000);
+    } finally {
+      await setPriority(100);
+    }
+  }
+
+  /** Whether SENTINEL REPLICAS output (one field per line) lists `host` with slave-priority 0. */
+  private replicaPrioritySeen(lines: string[], host: string): boolean {
+    let current = '';
+    for (let k = 0; k + 1 < lines.length; k++) {
+      if (lines[k] === 'ip') current = lines[k + 1];
+      if (lines[k] === 'slave-priority' && current === host) return lines[k + 1] === '0';
+    }
+    return false;
+  }
+
   /** Deletes pod i as the kubelet does: its preStop hook (unless `handover` is false), SIGTERM, SIGKILL after the grace period. */
   public async terminate(kind: Kind, i: number, handover = true): Promise<Omit<PodReplacement, 'readyMs'>> {
     const pod = this.podName(kind, i);

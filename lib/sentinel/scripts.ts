@@ -505,7 +505,6 @@ paused=$(now_ms)
 # One connection: the pause, then the offset every replica must reach (nothing is written after it).
 target=$(printf 'CLIENT PAUSE %s WRITE\\nINFO replication\\n' "$(( HANDOVER_SECONDS * 1000 ))" | rcli 127.0.0.1 "$REDIS_PORT" | field master_repl_offset)
 [ -n "$target" ] || { resume; exit 0; }
-say "writes paused"
 
 # 2. Every replica must hold every write: the sentinels may promote any of them.
 synced=0; n=0
@@ -523,7 +522,7 @@ if [ "$synced" != 1 ]; then
   resume; exit 0
 fi
 
-say "every replica holds every write"
+t_synced=$(now_ms)
 
 # 3. Ask that sentinel to fail over (for at most 2 s: writes are waiting).
 started=""; n=0
@@ -537,7 +536,7 @@ if [ -z "$started" ]; then
   say "$asked would not start a failover: writes resume, stopping without a handover"
   resume; exit 0
 fi
-say "$asked started the failover"
+t_started=$(now_ms)
 
 # 4. Follow the promoted replica as soon as it answers as primary.
 new=""
@@ -550,6 +549,7 @@ if [ -z "$new" ]; then
   resume; exit 0
 fi
 rcli 127.0.0.1 "$REDIS_PORT" REPLICAOF "$new" "$REDIS_PORT" >/dev/null || true
+t_promoted=$(now_ms)
 
 # 5. Disconnect the clients and end the pause. Their waiting writes were never executed (so never
 # acknowledged); they reconnect: through a portal, to the new primary as soon as the portal's
@@ -558,7 +558,10 @@ rcli 127.0.0.1 "$REDIS_PORT" REPLICAOF "$new" "$REDIS_PORT" >/dev/null || true
 rcli 127.0.0.1 "$REDIS_PORT" CLIENT KILL TYPE normal >/dev/null || true
 rcli 127.0.0.1 "$REDIS_PORT" CLIENT KILL TYPE pubsub >/dev/null || true
 resume
-say "handed the primary role to $new; writes paused $(( $(now_ms) - paused )) ms"
+t_done=$(now_ms)
+# Logged once writes flow again: while they wait, every process counts.
+say "writes paused at +$(( paused - T0 ))ms; every replica held every write after $(( t_synced - paused )) ms; $asked started the failover after $(( t_started - paused )) ms; $new promoted and followed after $(( t_promoted - paused )) ms"
+say "handed the primary role to $new; writes paused $(( t_done - paused )) ms"
 # For the log only: when the sentinels name the new primary (they do without this hook's help).
 while [ "$(left)" -gt 1 ]; do
   [ "$(sentinel_view "$asked" | awk '{ print $2 }')" = "$new" ] && { say "$asked names $new"; break; }

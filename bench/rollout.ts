@@ -7,7 +7,8 @@
  * StatefulSets roll one pod at a time, highest ordinal first (preStop hook, SIGTERM, a new pod at a
  * new address, awaited until ready) and the portal Deployment rolls one pod at a time.
  *
- * Each change kind runs N rounds twice: with the library's preStop hooks (the primary hands its
+ * Scale-in always removes the primary (it is moved to the highest ordinal first). Each change kind
+ * runs N rounds twice: with the library's preStop hooks (the primary hands its
  * role over, a portal leaves the Service before it stops), and without them (what a pod without
  * hooks gets: SIGTERM only, which is how the library behaved before). Two real applications write
  * throughout, 5 ms apart: ioredis through the sentinels' Service and node-redis through the TLS
@@ -79,7 +80,11 @@ async function main(): Promise<void> {
           if (kind === 'config') await change(kind, { maxmemoryRatio: flip % 2 === 0 ? 0.7 : 0.75 });
           if (kind === 'image') await change(kind, { image: flip % 2 === 0 ? 'redis:7.2.8' : 'redis:7.2.9' });
           if (kind === 'members up') await change(kind, { dataMembers: 3 });
-          if (kind === 'members down') await change(kind, { dataMembers: 2 });
+          if (kind === 'members down') {
+            // The harder case: the member that scale-in removes is the primary.
+            if (t.dataCount === 3) await t.promote(2);
+            await change(kind, { dataMembers: 2 });
+          }
           if (kind === 'sentinels up') await change(kind, { sentinels: 5 });
           if (kind === 'sentinels down') await change(kind, { sentinels: 3 });
           // A portal-only change: its idle-client timeout (haproxy.cfg).

@@ -4,7 +4,7 @@ import { isMemory } from '../core/rules';
 import { PropsValidator } from '../core/validation';
 import { asOptions, checkOptions } from './checks';
 import { IEncryptedStorageClass, STORAGE_CLASS_NAME_ALLOWED } from './encrypted-storage-class';
-import { ClaimStorage, StatefulSetClaims, statefulSetClaims, StatefulSetClaimsOptions, VolumeClaimTemplate, volumeClaimTemplate } from './volume-claims';
+import { ClaimStorage, StatefulSetClaims, statefulSetClaims, StatefulSetClaimsOptions } from './volume-claims';
 
 /** The factories that make a DataStorage, for validation messages. */
 export const DATA_STORAGE_FACTORIES = 'DataStorage.encrypted(...), DataStorage.unencrypted(...) or DataStorage.ephemeral()';
@@ -119,17 +119,6 @@ export class DataStorage {
    */
   public _validate(v: PropsValidator, prop: string): void {
     this.checks(v, prop);
-  }
-
-  /**
-   * @internal The StatefulSet volume claim template `name` on this storage, one claim per pod
-   * (undefined for ephemeral storage, which is an emptyDir). `size` overrides the storage's size,
-   * for small claims beside the data (sentinel state). A topology wants {@link DataStorage._claims}:
-   * on the template alone, a larger size never reaches the cluster (the provider does not send it).
-   */
-  public _claimTemplate(name: string, labels: Record<string, string>, size?: string): VolumeClaimTemplate[] | undefined {
-    if (this.kind !== 'persistent') return undefined;
-    return volumeClaimTemplate(name, labels, this.claimStorage(size));
   }
 
   /**

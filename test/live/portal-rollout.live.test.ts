@@ -9,8 +9,8 @@
  */
 import { execIn } from './harness/client';
 import { LiveSuite } from './live-suite';
-import { LiveSentinelRedis } from './sentinel-topology';
-import { LivePortals, rollPortals, synthLivePlan } from './portal-topology';
+import { LiveSentinelRedis, synthesizeLive } from './sentinel-topology';
+import { LivePortals, rollPortals } from './portal-topology';
 import { HaproxyPortal } from '../../lib';
 
 jest.setTimeout(120_000);
@@ -86,9 +86,9 @@ afterAll(() => suite.cleanup(p, t));
 test('a rolling update of the portals: each old pod drains and exits within 3 s of SIGTERM; clients through the Service lose no write', () =>
   suite.run(async () => {
     // The pull request: a changed portal prop, so the pod template (its checksum) changes.
-    const newPlan = synthLivePlan((stack, redis) => {
+    const newPlan = synthesizeLive({}, (stack, redis) => {
       new HaproxyPortal(stack, 'Portal', { backend: redis, clientTimeoutSeconds: 1800 });
-    });
+    }).plan;
     const template = (plan: typeof newPlan) => plan.deployment(p.deployment).spec.template.metadata.annotations;
     expect(template(newPlan)).not.toEqual(template(t.plan));
     const oldSpec = p.spec(A);

@@ -4,16 +4,13 @@
  * provider would make are made here by openssl, with the SANs the plan's certificate request
  * names, and handed to the plan's Secret as test values.
  */
-import { Construct } from 'constructs';
 import { makeCertificates, TestCertificates } from './certificates';
 import { ClaimStore, Plan, PlanContainer } from './plan-pods';
 import { EmulatedContainer, ExitInfo } from './harness/pod';
 import { execIn, ExecResult, redisCli, waitFor } from './harness/client';
 import { sleep } from './harness/proc';
 import { startWriter, Writer, WriterConfig } from './harness/writer';
-import { LIVE_NAME, LIVE_NAMESPACE, LiveSentinelRedis } from './sentinel-topology';
-import { synth } from '../helpers';
-import { DataStorage, EncryptedStorageClass, SentinelRedis, SentinelRedisProps } from '../../lib';
+import { LIVE_NAMESPACE, LiveSentinelRedis } from './sentinel-topology';
 
 export { makeCertificates, TestCertificates };
 
@@ -230,19 +227,6 @@ export class LivePortals {
   }
 }
 
-/**
- * A plan of the live topology (the stack LiveSentinelRedis.boot synthesizes: `props` for the
- * SentinelRedis, `extend` adding the portals), e.g. with a changed portal prop for a rolling update.
- */
-export function synthLivePlan(extend: (stack: Construct, topology: SentinelRedis) => void, props: Partial<SentinelRedisProps> = {}): Plan {
-  const synthed = synth((stack) => {
-    const storageClass = EncryptedStorageClass.fromExisting(stack, 'Encrypted', { storageClassName: 'encrypted-rwo', vouchedBy: 'live test' });
-    const topology = new SentinelRedis(stack, 'Cache', { namespace: LIVE_NAMESPACE, name: LIVE_NAME, storage: DataStorage.encrypted(storageClass, '1Gi'), ...props });
-    extend(stack, topology);
-  });
-  return new Plan(synthed.json);
-}
-
 export interface RollPortalsOptions {
   /** The old pods, in the order the Deployment deletes them. @default every running pod of `p`, in creation order */
   readonly pods?: string[];
@@ -343,20 +327,12 @@ export async function rollPortals(p: LivePortals, newPlan: Plan, opts: RollPorta
     let dropped: Promise<void> = Promise.resolve();
     if (lagMs <= 0) await drop();
     else dropped = sleep(lagMs).then(drop);
-    let preStopMs = 0;
-    let preStopCode: number | null = 0;
-    let preStopOutput = '';
-    if (spec.preStop && opts.preStop !== false) {
-      const r = await c.exec(spec.preStop, graceMs);
-      preStopMs = Date.now() - deletedAt;
-      preStopCode = r.code;
-      preStopOutput = r.stdout + r.stderr;
-      log(`${pod}: preStop ${spec.preStop.join(' ')} took ${preStopMs} ms (exit ${r.code}${r.timedOut ? ', killed at the grace period' : ''}): ${preStopOutput.trim()}`);
-    }
-    const exitedAt = c.exited.then(() => Date.now());
-    const termAt = Date.now();
-    const exit = await c.stop(Math.max(graceMs - (termAt - deletedAt), 2000));
-    const exitMs = (await exitedAt) - termAt;
+    const startAt = Date.now();
+    const r = await c.terminate(opts.preStop !== false ? spec.preStop : undefined, graceMs - (startAt - deletedAt), 2000);
+    const { preStopMs, preStopCode, preStopOutput, exit } = r;
+    if (spec.preStop && opts.preStop !== false) log(`${pod}: preStop ${spec.preStop.join(' ')} took ${preStopMs} ms (exit ${preStopCode}): ${preStopOutput}`);
+    const termAt = startAt + preStopMs;
+    const exitMs = r.stopMs;
     log(`${pod}: exited ${exitMs} ms after SIGTERM (code ${exit.code}, signal ${exit.signal})`);
     await dropped;
     return { deletedAt, sigtermAt: termAt, exitedAt: termAt + exitMs, preStopMs, preStopCode, preStopOutput, exitMs, exit };

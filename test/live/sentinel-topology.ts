@@ -50,8 +50,11 @@ export interface PodReplacement {
   readyMs: number;
 }
 
-/** One synthesized plan of the live topology: the stack with the topology (and `extend`). */
-function synthesize(opts: LiveSentinelOptions, props: Partial<SentinelRedisProps>, storageSize = '1Gi'): { plan: Plan; topology: SentinelRedis } {
+/**
+ * One synthesized plan of the live stack: the SentinelRedis with `props` on encrypted claims of
+ * `storageSize`, and what `extend` adds (e.g. portals).
+ */
+export function synthesizeLive(props: Partial<SentinelRedisProps>, extend?: (stack: Construct, topology: SentinelRedis) => void, storageSize = '1Gi'): { plan: Plan; topology: SentinelRedis } {
   let topology: SentinelRedis | undefined;
   const synthed = synth((stack) => {
     const storageClass = EncryptedStorageClass.fromExisting(stack, 'Encrypted', { storageClassName: 'encrypted-rwo', vouchedBy: 'live test' });
@@ -61,14 +64,14 @@ function synthesize(opts: LiveSentinelOptions, props: Partial<SentinelRedisProps
       storage: DataStorage.encrypted(storageClass, storageSize),
       ...props,
     });
-    opts.extend?.(stack, topology);
+    extend?.(stack, topology);
   });
   return { plan: new Plan(synthed.json), topology: topology as SentinelRedis };
 }
 
 export class LiveSentinelRedis {
   public static async boot(opts: LiveSentinelOptions): Promise<LiveSentinelRedis> {
-    const { plan, topology } = synthesize(opts, opts.props ?? {});
+    const { plan, topology } = synthesizeLive(opts.props ?? {}, opts.extend);
     const live = new LiveSentinelRedis(plan, topology, opts, await PodNetwork.create(opts.prefix, opts.subnetIndex));
     await live.createPods();
     return live;
@@ -110,7 +113,7 @@ export class LiveSentinelRedis {
     const before = this.plan;
     this.props = { ...this.props, ...changes };
     if (opts.storageSize !== undefined) this.storageSize = opts.storageSize;
-    const next = synthesize(this.opts, this.props, this.storageSize);
+    const next = synthesizeLive(this.props, this.opts.extend, this.storageSize);
     this.plan = next.plan;
     this.topology = next.topology;
     this.dataCount = Number(this.plan.statefulSet(this.dataSts).spec.replicas);
@@ -220,16 +223,8 @@ export class LiveSentinelRedis {
     const c = this.container(kind, i);
     if (!c?.isRunning()) return { pod, preStopMs: 0, preStopOutput: '', stopMs: 0 };
     const spec = c.spec as PlanContainer;
-    const graceMs = spec.terminationGraceSeconds * 1000;
-    const t0 = Date.now();
-    let preStopOutput = '';
-    if (handover && spec.preStop) {
-      const r = await c.exec(spec.preStop, graceMs);
-      preStopOutput = `${r.stdout}${r.stderr}`.trim();
-    }
-    const t1 = Date.now();
-    await c.stop(Math.max(1, graceMs - (t1 - t0)));
-    return { pod, preStopMs: t1 - t0, preStopOutput, stopMs: Date.now() - t1 };
+    const r = await c.terminate(handover ? spec.preStop : undefined, spec.terminationGraceSeconds * 1000);
+    return { pod, preStopMs: r.preStopMs, preStopOutput: r.preStopOutput, stopMs: r.stopMs };
   }
 
   /** Waits until pod i's readiness probe (from the plan) passes. */

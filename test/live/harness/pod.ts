@@ -387,6 +387,26 @@ export class EmulatedContainer {
     return exited;
   }
 
+  /**
+   * Deletion of the pod as the kubelet does it: the preStop hook `preStop` (when given) run by exec
+   * and bounded by the grace period, then SIGTERM, and SIGKILL when the rest of the grace period
+   * (at least `minKillAfterMs`) has passed. Times in ms; stopMs is from SIGTERM to the exit.
+   */
+  public async terminate(preStop: string[] | undefined, graceMs: number, minKillAfterMs = 1): Promise<{ preStopMs: number; preStopCode: number | null; preStopOutput: string; stopMs: number; exit: ExitInfo }> {
+    const t0 = Date.now();
+    let preStopCode: number | null = 0;
+    let preStopOutput = '';
+    if (preStop) {
+      const r = await this.exec(preStop, graceMs);
+      preStopCode = r.code;
+      preStopOutput = `${r.stdout}${r.stderr}`.trim();
+    }
+    const termAt = Date.now();
+    const exitedAt = this.exited.then(() => Date.now());
+    const exit = await this.stop(Math.max(minKillAfterMs, graceMs - (termAt - t0)));
+    return { preStopMs: termAt - t0, preStopCode, preStopOutput, stopMs: (await exitedAt) - termAt, exit };
+  }
+
   /** Waits (bounded) for Node to reap the main process so isRunning() and exited are final. */
   private async settle(): Promise<void> {
     if (this.child === undefined) return;

@@ -330,7 +330,7 @@ export async function rollPortals(p: LivePortals, newPlan: Plan, opts: RollPorta
     const startAt = Date.now();
     const r = await c.terminate(opts.preStop !== false ? spec.preStop : undefined, graceMs - (startAt - deletedAt), 2000);
     const { preStopMs, preStopCode, preStopOutput, exit } = r;
-    if (spec.preStop && opts.preStop !== false) log(`${pod}: preStop ${spec.preStop.join(' ')} took ${preStopMs} ms (exit ${preStopCode}): ${preStopOutput}`);
+    if (spec.preStop && opts.preStop !== false) log(`${pod}: preStop ${spec.preStop.join(' ')} took ${preStopMs} ms (exit ${preStopCode}): ${preStopOutput.trim()}`);
     const termAt = startAt + preStopMs;
     const exitMs = r.stopMs;
     log(`${pod}: exited ${exitMs} ms after SIGTERM (code ${exit.code}, signal ${exit.signal})`);

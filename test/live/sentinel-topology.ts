@@ -224,7 +224,7 @@ export class LiveSentinelRedis {
     if (!c?.isRunning()) return { pod, preStopMs: 0, preStopOutput: '', stopMs: 0 };
     const spec = c.spec as PlanContainer;
     const r = await c.terminate(handover ? spec.preStop : undefined, spec.terminationGraceSeconds * 1000);
-    return { pod, preStopMs: r.preStopMs, preStopOutput: r.preStopOutput, stopMs: r.stopMs };
+    return { pod, preStopMs: r.preStopMs, preStopOutput: r.preStopOutput.trim(), stopMs: r.stopMs };
   }
 
   /** Waits until pod i's readiness probe (from the plan) passes. */

@@ -399,7 +399,7 @@ export class EmulatedContainer {
     if (preStop) {
       const r = await this.exec(preStop, graceMs);
       preStopCode = r.code;
-      preStopOutput = `${r.stdout}${r.stderr}`.trim();
+      preStopOutput = `${r.stdout}${r.stderr}`;
     }
     const termAt = Date.now();
     const exitedAt = this.exited.then(() => Date.now());

@@ -135,7 +135,10 @@ export function renderHaproxyCfg(m: PortalModel): string {
     '    tcp-check expect string +PONG',
     '    tcp-check send "INFO replication\\r\\nQUIT\\r\\n"',
     '    tcp-check expect string role:master',
-    `    default-server check inter ${m.check.intervalMs}ms fall ${m.check.fall} rise ${m.check.rise} on-marked-down shutdown-sessions resolvers cluster resolve-prefer ipv4 init-addr libc,none`
+    '    # A member whose state is changing (UP failing, DOWN answering) is checked every 100 ms, and a',
+    '    # member that is down every 250 ms (at most inter): after a failover the old primary leaves',
+    '    # rotation and the new one joins within a few tenths of a second instead of up to two intervals.',
+    `    default-server check inter ${m.check.intervalMs}ms fastinter ${Math.min(100, m.check.intervalMs)}ms downinter ${Math.min(250, m.check.intervalMs)}ms fall ${m.check.fall} rise ${m.check.rise} on-marked-down shutdown-sessions resolvers cluster resolve-prefer ipv4 init-addr libc,none`
       + (m.backendTls ? ` ssl verify required ca-file ${PORTAL_PATHS.backendTls}/ca.crt` : ''),
     ...m.backends.map((b) => `    server ${b.name} ${b.host}:${b.port}` + (m.backendTls ? ` verifyhost ${b.host}` : '')),
     '',

@@ -138,7 +138,7 @@ export class HaproxyPortal extends Construct {
       backends: backend.dataMemberHosts.map((host) => ({ name: host.split('.')[0], host, port: backend.redisPort })),
       backendTls: backend.tlsEnabled,
       passwordKey: backend.auth.passwordKey,
-      check: { intervalMs: check.intervalMs ?? 500, fall: check.fall ?? 2, rise: check.rise ?? 1, timeoutMs: check.timeoutMs ?? 1000 },
+      check: { intervalMs: check.intervalMs ?? 250, fall: check.fall ?? 2, rise: check.rise ?? 1, timeoutMs: check.timeoutMs ?? 1000 },
       threads: props.threads ?? 2,
       maxConnections: props.maxConnections ?? 4096,
       clientTimeoutSeconds: props.clientTimeoutSeconds ?? 3600,

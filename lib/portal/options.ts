@@ -166,7 +166,7 @@ export const PORTAL_SERVICE_TYPE_FACTORIES = 'PortalServiceType.clusterIp(), Por
 
 /** How often HAProxy asks each data member for its role. */
 export interface PortalHealthCheckOptions {
-  /** Interval between checks. @default 500 */
+  /** Interval between checks of a member in rotation (one changing state is checked every 100 ms, one out of rotation every 250 ms). @default 250 */
   readonly intervalMs?: number;
   /** Consecutive failures before a member leaves rotation. @default 2 */
   readonly fall?: number;

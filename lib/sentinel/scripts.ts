@@ -5,6 +5,21 @@ export function shellQuote(value: string): string {
   return `'${value.replace(/'/g, `'\\''`)}'`;
 }
 
+/**
+ * How often each sentinel asks every data member for INFO, in ms (Sentinel's default is 10 s; it is
+ * set at run time by the sentinel entrypoint). During a failover Sentinel asks the replicas every
+ * second whatever this is, so the planned handover times its request against this period.
+ */
+export const SENTINEL_INFO_PERIOD_MS = 1000;
+
+/**
+ * How old the asked sentinel's last INFO reply from the replica it will promote should be when the
+ * planned handover asks it to fail over: its next INFO comes about a period minus this later, after
+ * the promotion (which takes the sentinel two or three 50-100 ms ticks), so it records the new
+ * primary about half a second after the request instead of a second or more.
+ */
+export const FAILOVER_REQUEST_AT_INFO_AGE_MS = 550;
+
 /** The scripts each kind of pod runs (members.sh aside, see {@link podChecksumDocuments}). */
 export const POD_SCRIPTS = {
   data: ['common.sh', 'redis-entrypoint.sh', 'redis-probe.sh', 'redis-prestop.sh'],
@@ -112,7 +127,7 @@ rcli() {
 }
 
 # First line of ROLE: master, slave or nothing.
-role_of() { rcli "$1" "$REDIS_PORT" ROLE | head -n 1; }
+role_of() { _r=$(rcli "$1" "$REDIS_PORT" ROLE); printf '%s' "\${_r%%[!a-z]*}"; }
 
 # sentinel_view HOST: "<config-epoch> <primary>" as sentinel HOST sees the master group; nothing if
 # it does not answer. A higher config epoch is a later failover that a majority of sentinels authorized.
@@ -333,7 +348,7 @@ umask 077
   fi
   # Every other data member and sentinel whose name resolves now is known from the start, so a
   # primary lost in this sentinel's first seconds still has a candidate replica and the full set
-  # of voters (otherwise they are learnt from INFO every 10 s and hello messages every 2 s).
+  # of voters (otherwise they are learnt from INFO and hello messages within seconds).
   # Sentinel refuses a config line whose name does not resolve, hence the check.
   _i=0
   while [ "$_i" -lt "$DATA_MEMBERS" ]; do
@@ -406,6 +421,22 @@ stale_members() {
   done
 ) &
 
+# INFO to each data member every ${SENTINEL_INFO_PERIOD_MS} ms instead of Sentinel's 10 s (a run-time setting
+# only, SENTINEL DEBUG, Redis 7.0+). A replica re-created at a new address is then known and promotable
+# within about two periods instead of 10-20 s, and a planned handover can time its failover request
+# (redis-prestop.sh). The cost is one INFO per member and second.
+(
+  n=0
+  while [ "$n" -lt 120 ]; do
+    sleep 0.5
+    if [ "$(rcli 127.0.0.1 "$SENTINEL_PORT" SENTINEL DEBUG info-period ${SENTINEL_INFO_PERIOD_MS})" = OK ]; then
+      log "INFO period ${SENTINEL_INFO_PERIOD_MS} ms"; exit 0
+    fi
+    n=$((n + 1))
+  done
+  log "could not set the INFO period: Sentinel's default (10 s) applies"
+) &
+
 # Keep this sentinel's view on the state volume (no secret in it), so that after a full outage the
 # sentinels remember the last primary instead of falling back to ordinal 0.
 (
@@ -447,17 +478,23 @@ set -u
 . ${PATHS.scripts}/common.sh
 SELF=$(data_host "$ORDINAL")
 HANDOVER_SECONDS=${m.handoverSeconds}
+INFO_PERIOD=${SENTINEL_INFO_PERIOD_MS}
+FAILOVER_AT_AGE=${FAILOVER_REQUEST_AT_INFO_AGE_MS}
 # A hook's output is not in the container log: also write to the container's main process's stderr.
-now_ms() { _t=$(date +%s%3N 2>/dev/null); case "$_t" in *[!0-9]*|'') echo $(( $(date +%s) * 1000 )) ;; *) echo "$_t" ;; esac; }
-T0=$(now_ms)
-say() { _m="preStop +$(( $(now_ms) - T0 ))ms: $*"; log "$_m"; { log "$_m" 2>>/proc/1/fd/2; } 2>/dev/null || true; }
-field() { tr -d '\\r' | sed -n "s/^$1://p"; }
+# While writes wait, every process started counts: the clock and the parsing below start none.
+# stamp: NOW = milliseconds since boot (10 ms resolution), read from /proc/uptime by the shell itself.
+stamp() { read -r _up _idle < /proc/uptime; _s=\${_up%.*}; _c=\${_up#*.}; NOW=$(( _s * 1000 + \${_c#0} * 10 )); }
+stamp; T0=$NOW
+say() { stamp; _m="preStop +$(( NOW - T0 ))ms: $*"; log "$_m"; { log "$_m" 2>>/proc/1/fd/2; } 2>/dev/null || true; }
+# field NAME TEXT: the digits after "NAME:" in INFO output TEXT (nothing if absent).
+field() { case "$2" in *"$1":*) _v=\${2#*"$1":}; printf '%s' "\${_v%%[!0-9]*}" ;; esac; }
 resume() { rcli 127.0.0.1 "$REDIS_PORT" CLIENT UNPAUSE >/dev/null || true; }
 # promotable_by SENTINEL: the replicas that sentinel could promote now, sorted, one per line: linked,
-# not down or disconnected, answering pings, INFO fresh, priority not 0 (Sentinel's own criteria).
+# not down or disconnected, answering pings, INFO fresh, priority not 0 (Sentinel's own criteria,
+# with a margin: a ping answered within 5 s, INFO at most three periods old).
 promotable_by() {
-  rcli "$1" "$SENTINEL_PORT" SENTINEL REPLICAS "$MASTER_NAME" | awk '
-    function flush() { if (ip != "" && flags == "slave" && link == "ok" && ping < 5000 && info < 30000 && prio != "0") print ip }
+  rcli "$1" "$SENTINEL_PORT" SENTINEL REPLICAS "$MASTER_NAME" | awk -v fresh=$(( 3 * INFO_PERIOD - 500 )) '
+    function flush() { if (ip != "" && flags == "slave" && link == "ok" && ping < 4000 && info < fresh && prio != "0") print ip }
     $0 == "name" { flush(); ip = ""; flags = ""; link = ""; ping = 99999; info = 99999; prio = "0"; next }
     $0 == "ip" { getline; ip = $0; next }
     $0 == "flags" { getline; flags = $0; next }
@@ -467,8 +504,44 @@ promotable_by() {
     $0 == "slave-priority" { getline; prio = $0; next }
     END { flush() }' | sort
 }
-start=$(date +%s)
-left() { echo $(( HANDOVER_SECONDS - ($(date +%s) - start) )); }
+# next_info_age SENTINEL: how old (ms) that sentinel's last INFO reply is from the replica it would
+# promote now (Sentinel's order: lowest priority, then highest offset, then lowest run ID).
+next_info_age() {
+  rcli "$1" "$SENTINEL_PORT" SENTINEL REPLICAS "$MASTER_NAME" | awk '
+    function flush() {
+      if (ip != "" && flags == "slave" && link == "ok" && prio != "0" && (best == "" || prio + 0 < bp || (prio + 0 == bp && (off > bo || (off == bo && id < bi))))) {
+        best = ip; bp = prio + 0; bo = off; bi = id; age = info
+      }
+    }
+    $0 == "name" { flush(); ip = ""; flags = ""; link = ""; prio = "0"; off = 0; id = ""; info = ""; next }
+    $0 == "ip" { getline; ip = $0; next }
+    $0 == "runid" { getline; id = $0; next }
+    $0 == "flags" { getline; flags = $0; next }
+    $0 == "master-link-status" { getline; link = $0; next }
+    $0 == "info-refresh" { getline; info = $0; next }
+    $0 == "slave-priority" { getline; prio = $0; next }
+    $0 == "slave-repl-offset" { getline; off = $0 + 0; next }
+    END { flush(); if (best != "") print age }'
+}
+# align_failover: sleeps until pausing now puts the failover request (three commands later) when the
+# asked sentinel's last INFO from the replica it will promote is FAILOVER_AT_AGE ms old. The sentinel
+# records the promotion only from its next INFO reply, one period after the last: asked right after
+# one, it would wait most of a period; asked just before one, the reply would come before the
+# promotion and the next a period later.
+align_failover() {
+  stamp; _t0=$NOW
+  _age=$(next_info_age "$asked")
+  stamp; _t1=$NOW
+  case "$_age" in ''|*[!0-9]*) return 0 ;; esac
+  _lead=$(( 3 * (_t1 - _t0) ))
+  [ "$_lead" -le 400 ] || _lead=400
+  _w=$(( (FAILOVER_AT_AGE - _lead - _age) % INFO_PERIOD ))
+  [ "$_w" -ge 0 ] || _w=$(( _w + INFO_PERIOD ))
+  say "the sentinel's last INFO from the replica it will promote is $_age ms old: pausing in $_w ms"
+  sleep "$(( _w / 1000 )).$(( _w % 1000 / 100 ))$(( _w % 100 / 10 ))$(( _w % 10 ))"
+}
+# left: seconds of the hook's budget left, in LEFT.
+left() { stamp; LEFT=$(( HANDOVER_SECONDS - (NOW - T0) / 1000 )); }
 
 [ "$SENTINELS" -gt 0 ] || exit 0
 info=$(rcli 127.0.0.1 "$REDIS_PORT" INFO replication) || exit 0
@@ -485,7 +558,7 @@ fi
 # read its INFO again (up to 10 s): asking then would hold writes that long.
 online=$(printf '%s\\n' "$replicas" | awk '$2 == "online" { print $1 }' | sort)
 asked=""
-while [ -z "$asked" ] && [ "$(left)" -gt 8 ]; do
+while [ -z "$asked" ] && left && [ "$LEFT" -gt 8 ]; do
   i=0
   while [ "$i" -lt "$SENTINELS" ]; do
     s=$(sentinel_host "$i")
@@ -499,11 +572,12 @@ if [ -z "$asked" ]; then
   exit 0
 fi
 say "$asked can promote: $(printf '%s' "$online" | tr '\\n' ' ')"
+align_failover
 
 # 1. Writes wait from here on; the pause ends by itself if this hook is killed.
-paused=$(now_ms)
+stamp; paused=$NOW
 # One connection: the pause, then the offset every replica must reach (nothing is written after it).
-target=$(printf 'CLIENT PAUSE %s WRITE\\nINFO replication\\n' "$(( HANDOVER_SECONDS * 1000 ))" | rcli 127.0.0.1 "$REDIS_PORT" | field master_repl_offset)
+target=$(field master_repl_offset "$(printf 'CLIENT PAUSE %s WRITE\\nINFO replication\\n' "$(( HANDOVER_SECONDS * 1000 ))" | rcli 127.0.0.1 "$REDIS_PORT")")
 [ -n "$target" ] || { resume; exit 0; }
 
 # 2. Every replica must hold every write: the sentinels may promote any of them.
@@ -511,7 +585,7 @@ synced=0; n=0
 while [ "$n" -lt 100 ]; do
   synced=1
   for h in $(printf '%s\\n' "$replicas" | awk '{ print $1 }'); do
-    off=$(rcli "$h" "$REDIS_PORT" INFO replication | field slave_repl_offset)
+    off=$(field slave_repl_offset "$(rcli "$h" "$REDIS_PORT" INFO replication)")
     if [ -z "$off" ] || [ "$off" -lt "$target" ]; then synced=0; break; fi
   done
   [ "$synced" = 1 ] && break
@@ -522,7 +596,7 @@ if [ "$synced" != 1 ]; then
   resume; exit 0
 fi
 
-t_synced=$(now_ms)
+stamp; t_synced=$NOW
 
 # 3. Ask that sentinel to fail over (for at most 2 s: writes are waiting).
 started=""; n=0
@@ -536,11 +610,11 @@ if [ -z "$started" ]; then
   say "$asked would not start a failover: writes resume, stopping without a handover"
   resume; exit 0
 fi
-t_started=$(now_ms)
+stamp; t_started=$NOW
 
 # 4. Follow the promoted replica as soon as it answers as primary.
 new=""
-while [ "$(left)" -gt 2 ]; do
+while left && [ "$LEFT" -gt 2 ]; do
   if new=$(find_other_master "$SELF"); then break; fi
   new=""; sleep 0.05
 done
@@ -548,22 +622,21 @@ if [ -z "$new" ]; then
   say "no replica was promoted in time: writes resume, stopping without a handover"
   resume; exit 0
 fi
-rcli 127.0.0.1 "$REDIS_PORT" REPLICAOF "$new" "$REDIS_PORT" >/dev/null || true
-t_promoted=$(now_ms)
+stamp; t_promoted=$NOW
 
-# 5. Disconnect the clients and end the pause. Their waiting writes were never executed (so never
-# acknowledged); they reconnect: through a portal, to the new primary as soon as the portal's
-# checks see the roles change; through the sentinels, to the new primary once the sentinel that ran
-# the failover has recorded it (a client told the old address finds a replica and asks again).
-rcli 127.0.0.1 "$REDIS_PORT" CLIENT KILL TYPE normal >/dev/null || true
-rcli 127.0.0.1 "$REDIS_PORT" CLIENT KILL TYPE pubsub >/dev/null || true
-resume
-t_done=$(now_ms)
+# 5. In one session: follow the new primary, disconnect the clients (not this session) and end the
+# pause. Their waiting writes were never executed (so never acknowledged); they reconnect: through a
+# portal, to the new primary as soon as the portal's checks see the roles change; through the
+# sentinels, to the new primary once the sentinel that ran the failover has recorded it (a client
+# told the old address finds a replica and asks again).
+printf 'REPLICAOF %s %s\\nCLIENT KILL TYPE normal\\nCLIENT KILL TYPE pubsub\\nCLIENT UNPAUSE\\n' "$new" "$REDIS_PORT" \\
+  | rcli 127.0.0.1 "$REDIS_PORT" >/dev/null || resume
+stamp; t_done=$NOW
 # Logged once writes flow again: while they wait, every process counts.
-say "writes paused at +$(( paused - T0 ))ms; every replica held every write after $(( t_synced - paused )) ms; $asked started the failover after $(( t_started - paused )) ms; $new promoted and followed after $(( t_promoted - paused )) ms"
+say "writes paused at +$(( paused - T0 ))ms; every replica held every write after $(( t_synced - paused )) ms; $asked started the failover after $(( t_started - paused )) ms; $new answered as primary after $(( t_promoted - paused )) ms"
 say "handed the primary role to $new; writes paused $(( t_done - paused )) ms"
 # For the log only: when the sentinels name the new primary (they do without this hook's help).
-while [ "$(left)" -gt 1 ]; do
+while left && [ "$LEFT" -gt 1 ]; do
   [ "$(sentinel_view "$asked" | awk '{ print $2 }')" = "$new" ] && { say "$asked names $new"; break; }
   sleep 0.1
 done

@@ -64,7 +64,7 @@ describe('HaproxyPortal', () => {
     expect(c.liveness_probe.http_get).toEqual({ path: '/healthz', port: 'metrics' });
   });
 
-  test('haproxy.cfg: TLS 1.2 minimum with modern ciphers, only role:master in rotation, 500ms/2/1 checks', () => {
+  test('haproxy.cfg: TLS 1.2 minimum with modern ciphers, only role:master in rotation, 250ms/2/1 checks (100 ms while changing, 250 ms while down)', () => {
     const c = cfg(out);
     expect(c).toContain('bind :6380 ssl crt /run/redis-topologies/portal.pem ssl-min-ver TLSv1.2');
     // No client while the number of members in rotation is not exactly one (start-up, split brain).
@@ -82,7 +82,7 @@ describe('HaproxyPortal', () => {
       'tcp-check send "INFO replication\\r\\nQUIT\\r\\n"',
       'tcp-check expect string role:master',
     ]);
-    expect(c).toMatch(/default-server check inter 500ms fall 2 rise 1 on-marked-down shutdown-sessions resolvers cluster/);
+    expect(c).toMatch(/default-server check inter 250ms fastinter 100ms downinter 250ms fall 2 rise 1 on-marked-down shutdown-sessions resolvers cluster/);
     expect(c.match(/^ {4}server /gm)).toHaveLength(2);
     expect(c).toContain('server cache-0 cache-0.cache-headless.data.svc.cluster.local:6379');
     expect(c).toContain('http-request use-service prometheus-exporter if { path /metrics }');
@@ -96,11 +96,11 @@ describe('HaproxyPortal', () => {
     expect(directives).toEqual([
       'resolvers cluster',
       'parse-resolv-conf',
-      // Every name asked again each check interval (500 ms), a failed connect asks at once.
-      'timeout resolve 500ms',
+      // Every name asked again each check interval (250 ms), a failed connect asks at once.
+      'timeout resolve 250ms',
       'timeout retry 500ms',
       'resolve_retries 3',
-      'hold valid 500ms',
+      'hold valid 250ms',
       // An address gone from the answer is dropped at once (30 s held the portal on a dead address).
       'hold obsolete 0s',
       // No answer, REFUSED, SERVFAIL: the last known address stays, the checks decide.
@@ -115,7 +115,7 @@ describe('HaproxyPortal', () => {
       const above = section.split('\n').slice(0, at).reverse().find((l) => !/^ {4}(timeout|hold|resolve_retries) /.test(l));
       expect({ d, comment: /^ {4}# /.test(above ?? '') }).toEqual({ d, comment: true });
     }
-    expect(c).toContain('default-server check inter 500ms fall 2 rise 1 on-marked-down shutdown-sessions resolvers cluster resolve-prefer ipv4 init-addr libc,none');
+    expect(c).toContain('default-server check inter 250ms fastinter 100ms downinter 250ms fall 2 rise 1 on-marked-down shutdown-sessions resolvers cluster resolve-prefer ipv4 init-addr libc,none');
     expect(c).not.toMatch(/hold (nx|timeout|refused|other|obsolete) 30s/);
   });
 

@@ -110,9 +110,14 @@ const SHELLS: Array<[string, string[]]> = ([['dash', []], ['busybox', ['sh']], [
     }
   });
 
-/** A stand-in for HAProxy's master: logs each signal; FAKE_MODE says how it ends. */
+/**
+ * A stand-in for HAProxy's master: logs each signal; FAKE_MODE says how it ends. Bounded by itself:
+ * it exits when its run's directory is gone or after about 60 s, so even a run whose test process was
+ * killed before its cleanup leaves nothing looping.
+ */
 const FAKE_HAPROXY = `#!/bin/sh
 log() { echo "$1" >> "$FAKE_LOG"; }
+run_dir=\${FAKE_LOG%/*}
 log "start $*"
 soft=""
 trap 'log USR1; soft=1' USR1
@@ -122,6 +127,7 @@ n=0
 while :; do
   sleep 0.05
   n=$((n + 1))
+  [ -d "$run_dir" ] && [ "$n" -lt 1200 ] || exit 9
   # drains: its last connection closes right after the soft stop.
   [ "$FAKE_MODE" = drains ] && [ -n "$soft" ] && exit 0
   # crashes: exits by itself.
@@ -156,6 +162,7 @@ async function withRun(shell: [string, string[]], mode: 'holds' | 'drains' | 'cr
       env: { PATH: `${path.join(dir, 'bin')}:/usr/local/bin:/usr/bin:/bin`, FAKE_LOG: path.join(dir, 'fake.log'), FAKE_MODE: mode },
     });
     pid = child.pid!;
+    runningGroups.add(pid);
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
     const exited = new Promise<{ code: number | null; at: number }>((resolve) => child.once('exit', (code) => resolve({ code, at: Date.now() })));
@@ -169,16 +176,26 @@ async function withRun(shell: [string, string[]], mode: 'holds' | 'drains' | 'cr
     await until('the process group to be empty', () => groupMembers(pid!).length === 0, 10_000).catch(() => undefined);
     expect(groupMembers(pid).map(describeProcess)).toEqual([]);
   } finally {
-    if (pid !== undefined) {
-      try {
-        process.kill(-pid, 'SIGKILL');
-      } catch {
-        // gone
-      }
-    }
+    if (pid !== undefined) killGroup(pid);
     fs.rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/** Process groups of runs not cleaned up yet: killed after the file, and when this process exits. */
+const runningGroups = new Set<number>();
+
+function killGroup(pgid: number): void {
+  runningGroups.delete(pgid);
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    // gone
+  }
+}
+
+const killAllGroups = () => [...runningGroups].forEach(killGroup);
+afterAll(killAllGroups);
+process.once('exit', killAllGroups);
 
 function isAlive(pid: number): boolean {
   try {
@@ -268,7 +285,9 @@ describe.each(SHELLS)('the portal entrypoint under %s', (bin, args) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-prestop-'));
     const log = path.join(dir, 'main.log');
     // Stands in for the entrypoint: the pid file names a process whose stderr is `log`.
-    const main = spawn('sleep', ['10'], { stdio: ['ignore', 'ignore', fs.openSync(log, 'a')] });
+    const logFd = fs.openSync(log, 'a');
+    const main = spawn('sleep', ['10'], { stdio: ['ignore', 'ignore', logFd] });
+    fs.closeSync(logFd);
     try {
       fs.writeFileSync(path.join(dir, 'portal.pid'), `${main.pid}\n`);
       const hook = renderPortalPreStop({ ...MODEL, drainSeconds: 1 }).split(PORTAL_PATHS.run).join(dir);

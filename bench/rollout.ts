@@ -65,21 +65,29 @@ async function main(): Promise<void> {
     /** One change: replan, then roll what the controllers roll, all at once. */
     const change = async (kind: Kind, props: Partial<SentinelRedisProps>, portalProps?: Partial<HaproxyPortalProps>) => {
       const label = `${handover ? 'hook' : 'nohook'}-${kind.replace(/ /g, '-')}-${flip++}`;
+      let changed = 0;
       const m = await f.underLoad(label, async () => {
         const before = portalProps ? await f.replanPortal(portalProps) : await t.replan(props);
-        await Promise.all([
+        const rolled = await Promise.all([
           t.rollStatefulSet('data', before, { handover }),
-          t.rollStatefulSet('sentinel', before, { handover }).then(() => f.syncSentinelEndpoints()),
+          t.rollStatefulSet('sentinel', before, { handover }).then(async (r) => { await f.syncSentinelEndpoints(); return r; }),
           f.rollPortals(before, { drain: handover }),
         ]);
+        changed = rolled.reduce((n, r) => n + r.length, 0) + Math.abs(Number(t.plan.statefulSet(t.dataSts).spec.replicas) - Number(before.statefulSet(t.dataSts).spec.replicas));
       });
+      // A change that replaces or adds no pod measures nothing: a bench bug, not a figure.
+      if (changed === 0) throw new Error(`${label}: the change rolled no pod`);
       console.log(`  ${describeMeasured(`${kind} (${handover ? 'with' : 'without'} hooks)`, m)}`);
       results.push({ kind, handover, m });
     };
     /** One change of `kind`, from whatever the previous one left. */
+    /** How many changes of each kind ran so far: each alternates between two values, so each one changes something. */
+    const runs = new Map<Kind, number>();
     const runKind = async (kind: Kind): Promise<void> => {
-      if (kind === 'config') await change(kind, { maxmemoryRatio: flip % 2 === 0 ? 0.7 : 0.75 });
-      if (kind === 'image') await change(kind, { image: flip % 2 === 0 ? 'redis:7.2.8' : 'redis:7.2.9' });
+      const even = (runs.get(kind) ?? 0) % 2 === 0;
+      runs.set(kind, (runs.get(kind) ?? 0) + 1);
+      if (kind === 'config') await change(kind, { maxmemoryRatio: even ? 0.7 : 0.75 });
+      if (kind === 'image') await change(kind, { image: even ? 'redis:7.2.8' : 'redis:7.2.9' });
       if (kind === 'members up') await change(kind, { dataMembers: 3 });
       if (kind === 'members down') {
         // The harder case: the member that scale-in removes is the primary.
@@ -89,7 +97,7 @@ async function main(): Promise<void> {
       if (kind === 'sentinels up') await change(kind, { sentinels: 5 });
       if (kind === 'sentinels down') await change(kind, { sentinels: 3 });
       // A portal-only change: its idle-client timeout (haproxy.cfg).
-      if (kind === 'portal') await change(kind, {}, { clientTimeoutSeconds: flip % 2 === 0 ? 3000 : 3600 });
+      if (kind === 'portal') await change(kind, {}, { clientTimeoutSeconds: even ? 3000 : 3600 });
     };
     try {
       rounds: for (let r = 1; r <= rounds; r++) {

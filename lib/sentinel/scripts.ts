@@ -12,13 +12,16 @@ export function shellQuote(value: string): string {
  */
 export const SENTINEL_INFO_PERIOD_MS = 1000;
 
+/** How old a sentinel's link to a member must be before unanswered pings make it reconnect (Sentinel's default: 15 s). */
+export const SENTINEL_MIN_LINK_RECONNECT_MS = 3000;
+
 /**
  * How old the asked sentinel's last INFO reply from the replica it will promote should be when the
  * planned handover asks it to fail over: its next INFO comes about a period minus this later, after
  * the promotion (which takes the sentinel two or three 50-100 ms ticks), so it records the new
  * primary about half a second after the request instead of a second or more.
  */
-export const FAILOVER_REQUEST_AT_INFO_AGE_MS = 550;
+export const FAILOVER_REQUEST_AT_INFO_AGE_MS = 500;
 
 /** The scripts each kind of pod runs (members.sh aside, see {@link podChecksumDocuments}). */
 export const POD_SCRIPTS = {
@@ -421,20 +424,23 @@ stale_members() {
   done
 ) &
 
-# INFO to each data member every ${SENTINEL_INFO_PERIOD_MS} ms instead of Sentinel's 10 s (a run-time setting
-# only, SENTINEL DEBUG, Redis 7.0+). A replica re-created at a new address is then known and promotable
-# within about two periods instead of 10-20 s, and a planned handover can time its failover request
-# (redis-prestop.sh). The cost is one INFO per member and second.
+# Two run-time settings (SENTINEL DEBUG, Redis 7.0+; not sentinel.conf directives):
+# - info-period: INFO to each data member every ${SENTINEL_INFO_PERIOD_MS} ms instead of 10 s. A replica re-created
+#   at a new address is promotable again within about two periods instead of 10-20 s, and a planned
+#   handover can time its failover request (redis-prestop.sh). The cost is one INFO per member and second.
+# - min-link-reconnect-period: a link whose pings go unanswered (its member was re-created at a new
+#   address) is dropped and reconnected, resolving the name again, once it is ${SENTINEL_MIN_LINK_RECONNECT_MS} ms old
+#   instead of 15 s: a member re-created soon after the last reconnect is followed within seconds.
 (
   n=0
   while [ "$n" -lt 120 ]; do
     sleep 0.5
-    if [ "$(rcli 127.0.0.1 "$SENTINEL_PORT" SENTINEL DEBUG info-period ${SENTINEL_INFO_PERIOD_MS})" = OK ]; then
-      log "INFO period ${SENTINEL_INFO_PERIOD_MS} ms"; exit 0
+    if [ "$(rcli 127.0.0.1 "$SENTINEL_PORT" SENTINEL DEBUG info-period ${SENTINEL_INFO_PERIOD_MS} min-link-reconnect-period ${SENTINEL_MIN_LINK_RECONNECT_MS})" = OK ]; then
+      log "INFO period ${SENTINEL_INFO_PERIOD_MS} ms, link reconnect after ${SENTINEL_MIN_LINK_RECONNECT_MS} ms"; exit 0
     fi
     n=$((n + 1))
   done
-  log "could not set the INFO period: Sentinel's default (10 s) applies"
+  log "could not set the INFO period and link reconnect time: Sentinel's defaults (10 s, 15 s) apply"
 ) &
 
 # Keep this sentinel's view on the state volume (no secret in it), so that after a full outage the
@@ -491,10 +497,11 @@ field() { case "$2" in *"$1":*) _v=\${2#*"$1":}; printf '%s' "\${_v%%[!0-9]*}" ;
 resume() { rcli 127.0.0.1 "$REDIS_PORT" CLIENT UNPAUSE >/dev/null || true; }
 # promotable_by SENTINEL: the replicas that sentinel could promote now, sorted, one per line: linked,
 # not down or disconnected, answering pings, INFO fresh, priority not 0 (Sentinel's own criteria,
-# with a margin: a ping answered within 5 s, INFO at most three periods old).
+# asked for a link that works now: a ping answered within 2 s, INFO within a period and 200 ms; Sentinel
+# itself accepts 5 s and three periods, which leaves the time until the request as a margin).
 promotable_by() {
-  rcli "$1" "$SENTINEL_PORT" SENTINEL REPLICAS "$MASTER_NAME" | awk -v fresh=$(( 3 * INFO_PERIOD - 500 )) '
-    function flush() { if (ip != "" && flags == "slave" && link == "ok" && ping < 4000 && info < fresh && prio != "0") print ip }
+  rcli "$1" "$SENTINEL_PORT" SENTINEL REPLICAS "$MASTER_NAME" | awk -v fresh=$(( INFO_PERIOD + 200 )) '
+    function flush() { if (ip != "" && flags == "slave" && link == "ok" && ping < 2000 && info < fresh && prio != "0") print ip }
     $0 == "name" { flush(); ip = ""; flags = ""; link = ""; ping = 99999; info = 99999; prio = "0"; next }
     $0 == "ip" { getline; ip = $0; next }
     $0 == "flags" { getline; flags = $0; next }
@@ -540,6 +547,8 @@ align_failover() {
   say "the sentinel's last INFO from the replica it will promote is $_age ms old: pausing in $_w ms"
   sleep "$(( _w / 1000 )).$(( _w % 1000 / 100 ))$(( _w % 100 / 10 ))$(( _w % 10 ))"
 }
+NL='
+'
 # left: seconds of the hook's budget left, in LEFT.
 left() { stamp; LEFT=$(( HANDOVER_SECONDS - (NOW - T0) / 1000 )); }
 
@@ -557,6 +566,7 @@ fi
 # re-created at a new address is not promotable for a sentinel until it has reconnected to it and
 # read its INFO again (up to 10 s): asking then would hold writes that long.
 online=$(printf '%s\\n' "$replicas" | awk '$2 == "online" { print $1 }' | sort)
+replica_hosts=$(printf '%s\\n' "$replicas" | awk '{ print $1 }')
 asked=""
 while [ -z "$asked" ] && left && [ "$LEFT" -gt 8 ]; do
   i=0
@@ -579,12 +589,13 @@ stamp; paused=$NOW
 # One connection: the pause, then the offset every replica must reach (nothing is written after it).
 target=$(field master_repl_offset "$(printf 'CLIENT PAUSE %s WRITE\\nINFO replication\\n' "$(( HANDOVER_SECONDS * 1000 ))" | rcli 127.0.0.1 "$REDIS_PORT")")
 [ -n "$target" ] || { resume; exit 0; }
+stamp; t_pause_ack=$NOW
 
 # 2. Every replica must hold every write: the sentinels may promote any of them.
 synced=0; n=0
 while [ "$n" -lt 100 ]; do
-  synced=1
-  for h in $(printf '%s\\n' "$replicas" | awk '{ print $1 }'); do
+  synced=1; checks=$((n + 1))
+  for h in $replica_hosts; do
     off=$(field slave_repl_offset "$(rcli "$h" "$REDIS_PORT" INFO replication)")
     if [ -z "$off" ] || [ "$off" -lt "$target" ]; then synced=0; break; fi
   done
@@ -622,24 +633,32 @@ if [ -z "$new" ]; then
   say "no replica was promoted in time: writes resume, stopping without a handover"
   resume; exit 0
 fi
+# At once: while two members answer as primary, the portals refuse clients.
+rcli 127.0.0.1 "$REDIS_PORT" REPLICAOF "$new" "$REDIS_PORT" >/dev/null || true
 stamp; t_promoted=$NOW
 
-# 5. In one session: follow the new primary, disconnect the clients (not this session) and end the
-# pause. Their waiting writes were never executed (so never acknowledged); they reconnect: through a
-# portal, to the new primary as soon as the portal's checks see the roles change; through the
-# sentinels, to the new primary once the sentinel that ran the failover has recorded it (a client
-# told the old address finds a replica and asks again).
-printf 'REPLICAOF %s %s\\nCLIENT KILL TYPE normal\\nCLIENT KILL TYPE pubsub\\nCLIENT UNPAUSE\\n' "$new" "$REDIS_PORT" \\
-  | rcli 127.0.0.1 "$REDIS_PORT" >/dev/null || resume
+# 5. Clients keep waiting until the sentinel that ran the failover names the new primary (it learns the
+# promotion from its next INFO reply; at most about a second more): a client that reconnected earlier
+# would be told the old address, find a replica and back off before asking again.
+n=0
+while [ "$n" -lt 25 ]; do
+  _a=$(rcli "$asked" "$SENTINEL_PORT" SENTINEL get-master-addr-by-name "$MASTER_NAME")
+  [ "\${_a%%"$NL"*}" = "$new" ] && break
+  sleep 0.05; n=$((n + 1))
+done
+stamp; t_named=$NOW
+
+# 6. In one session: disconnect the clients (not this session) and end the pause. Their waiting writes
+# were never executed (so never acknowledged). They reconnect: through a portal, to the new primary
+# (the portals' checks see the roles change within a few tenths of a second); through the sentinels,
+# to the new primary, which the sentinels now name.
+printf 'CLIENT KILL TYPE normal\\nCLIENT KILL TYPE pubsub\\nCLIENT UNPAUSE\\n' | rcli 127.0.0.1 "$REDIS_PORT" >/dev/null || resume
 stamp; t_done=$NOW
 # Logged once writes flow again: while they wait, every process counts.
-say "writes paused at +$(( paused - T0 ))ms; every replica held every write after $(( t_synced - paused )) ms; $asked started the failover after $(( t_started - paused )) ms; $new answered as primary after $(( t_promoted - paused )) ms"
+named="$asked named it after $(( t_named - paused )) ms"
+[ "$n" -lt 25 ] || named="$asked did not name it within $(( t_named - t_promoted )) ms"
+say "writes paused at +$(( paused - T0 ))ms (acknowledged after $(( t_pause_ack - paused )) ms); every replica held every write after $(( t_synced - paused )) ms ($checks checks); $asked started the failover after $(( t_started - paused )) ms; $new answered as primary and was followed after $(( t_promoted - paused )) ms; $named"
 say "handed the primary role to $new; writes paused $(( t_done - paused )) ms"
-# For the log only: when the sentinels name the new primary (they do without this hook's help).
-while left && [ "$LEFT" -gt 1 ]; do
-  [ "$(sentinel_view "$asked" | awk '{ print $2 }')" = "$new" ] && { say "$asked names $new"; break; }
-  sleep 0.1
-done
 exit 0
 `;
 }

@@ -35,9 +35,9 @@ export interface Measured {
 }
 
 export class Day2Fixture {
-  public static async boot(opts: { prefix: string; subnetIndex: number; password: string }): Promise<Day2Fixture> {
+  public static async boot(opts: { prefix: string; subnetIndex: number; password: string; portal?: Partial<HaproxyPortalProps> }): Promise<Day2Fixture> {
     // Read at every synthesis: replanPortal changes them.
-    const portalProps: Partial<HaproxyPortalProps> = {};
+    const portalProps: Partial<HaproxyPortalProps> = { ...opts.portal };
     const t = await LiveSentinelRedis.boot({
       prefix: opts.prefix,
       password: opts.password,

@@ -171,9 +171,11 @@ describe('SentinelRedis topology', () => {
     expect(hook).toContain('HANDOVER_SECONDS=20');
     // Writes wait, every replica catches up, the sentinels promote, the old primary follows at once.
     // The failover request is timed against the sentinel's INFO period (it records the promotion from
-    // its next INFO reply), and the old primary follows, drops its clients and unpauses in one session.
+    // its next INFO reply); the old primary follows at once, and its clients are let go once the
+    // sentinel names the new primary (dropped and unpaused in one session).
     const steps = ['\nalign_failover\n', "printf 'CLIENT PAUSE %s WRITE\\nINFO replication\\n'", 'field slave_repl_offset', 'SENTINEL FAILOVER "$MASTER_NAME"',
-      'find_other_master "$SELF"', "printf 'REPLICAOF %s %s\\nCLIENT KILL TYPE normal\\nCLIENT KILL TYPE pubsub\\nCLIENT UNPAUSE\\n' \"$new\" \"$REDIS_PORT\""];
+      'find_other_master "$SELF"', 'REPLICAOF "$new" "$REDIS_PORT"', 'SENTINEL get-master-addr-by-name "$MASTER_NAME"',
+      "printf 'CLIENT KILL TYPE normal\\nCLIENT KILL TYPE pubsub\\nCLIENT UNPAUSE\\n'"];
     let at = -1;
     for (const step of steps) {
       const next = hook.indexOf(step, at + 1);
@@ -181,9 +183,9 @@ describe('SentinelRedis topology', () => {
       at = next;
     }
     expect(build({ handoverSeconds: 40 }).out.named(STS, 'cache').spec.template.spec.termination_grace_period_seconds).toBe(50);
-    expect(hook).toContain('INFO_PERIOD=1000\nFAILOVER_AT_AGE=550\n');
+    expect(hook).toContain('INFO_PERIOD=1000\nFAILOVER_AT_AGE=500\n');
     // Each sentinel asks every member for INFO every second (Sentinel's default is 10 s).
-    expect(out.renderedData(CM, 'cache-scripts')['sentinel-entrypoint.sh']).toContain('SENTINEL DEBUG info-period 1000');
+    expect(out.renderedData(CM, 'cache-scripts')['sentinel-entrypoint.sh']).toContain('SENTINEL DEBUG info-period 1000 min-link-reconnect-period 3000');
     // Sentinels need no hook: a sentinel stopping triggers no failover.
     expect(out.named(STS, 'cache-sentinel').spec.template.spec.container[0].lifecycle).toBeUndefined();
   });

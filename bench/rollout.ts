@@ -1,5 +1,5 @@
 /**
- * npm run bench:rollout [-- --rounds N] [-- --only config,image,...]
+ * npm run bench:rollout [-- --rounds N] [-- --only config,image,...] [-- --modes with,without]
  *
  * Day-2 changes on the live harness (the plan's pods, real redis-server, redis-sentinel and
  * haproxy, one network namespace per pod), applied as the controllers apply them: the plan is
@@ -19,7 +19,8 @@
  * missing from the primary afterwards, and the 100 ms samples in which two members answered as
  * primary. Needs root (network namespaces); about 2 minutes per round.
  */
-import { Day2Fixture, describeMeasured, Measured } from '../test/live/day2-fixture';
+import { Day2Fixture, describeMeasured, describeRoll, Measured } from '../test/live/day2-fixture';
+import { PodReplacement } from '../test/live/sentinel-topology';
 import { cleanupAll } from '../test/live/harness/netns';
 import { killAll } from '../test/live/harness/pod';
 import { HaproxyPortalProps, SentinelRedisProps } from '../lib';
@@ -50,6 +51,13 @@ function parseOnly(argv: string[]): Kind[] {
   return kinds as Kind[];
 }
 
+/** --modes with,without (default both): with the library's preStop hooks, without them, or both. */
+function parseModes(argv: string[]): boolean[] {
+  const modes = (arg(argv, '--modes') ?? 'with,without').split(',').map((x) => x.trim());
+  for (const m of modes) if (m !== 'with' && m !== 'without') throw new Error(`--modes takes with, without or both; got ${m}`);
+  return [true, false].filter((h) => modes.includes(h ? 'with' : 'without'));
+}
+
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 
 async function main(): Promise<void> {
@@ -58,7 +66,7 @@ async function main(): Promise<void> {
   const kinds = parseOnly(argv);
   const results: Result[] = [];
   const stuck: Stuck[] = [];
-  for (const handover of [true, false]) {
+  for (const handover of parseModes(argv)) {
     const f = await Day2Fixture.boot({ prefix: handover ? 'bro' : 'brn', subnetIndex: handover ? 24 : 25, password: 'bench-rollout-pw' });
     const t = f.t;
     let flip = 0;
@@ -66,9 +74,10 @@ async function main(): Promise<void> {
     const change = async (kind: Kind, props: Partial<SentinelRedisProps>, portalProps?: Partial<HaproxyPortalProps>) => {
       const label = `${handover ? 'hook' : 'nohook'}-${kind.replace(/ /g, '-')}-${flip++}`;
       let changed = 0;
+      let rolled: PodReplacement[][] = [];
       const m = await f.underLoad(label, async () => {
         const before = portalProps ? await f.replanPortal(portalProps) : await t.replan(props);
-        const rolled = await Promise.all([
+        rolled = await Promise.all([
           t.rollStatefulSet('data', before, { handover }),
           t.rollStatefulSet('sentinel', before, { handover }).then(async (r) => { await f.syncSentinelEndpoints(); return r; }),
           f.rollPortals(before, { drain: handover }),
@@ -78,6 +87,8 @@ async function main(): Promise<void> {
       // A change that replaces or adds no pod measures nothing: a bench bug, not a figure.
       if (changed === 0) throw new Error(`${label}: the change rolled no pod`);
       console.log(`  ${describeMeasured(`${kind} (${handover ? 'with' : 'without'} hooks)`, m)}`);
+      // Over a second: what each replaced pod did, and the handover's own timing line.
+      if (Math.max(m.outageMs.sentinels, m.outageMs.portal) > 1000) console.log(`    ${describeRoll(rolled.flat()).split('\n').join('\n    ')}`);
       results.push({ kind, handover, m });
     };
     /** One change of `kind`, from whatever the previous one left. */

@@ -26,7 +26,7 @@ export const FAILOVER_REQUEST_AT_INFO_AGE_MS = 500;
 /** The scripts each kind of pod runs (members.sh aside, see {@link podChecksumDocuments}). */
 export const POD_SCRIPTS = {
   data: ['common.sh', 'redis-entrypoint.sh', 'redis-probe.sh', 'redis-prestop.sh'],
-  sentinel: ['common.sh', 'sentinel-entrypoint.sh', 'sentinel-probe.sh'],
+  sentinel: ['common.sh', 'sentinel-entrypoint.sh', 'sentinel-probe.sh', 'sentinel-prestop.sh'],
 } as const;
 
 /** The config files each kind of pod reads. */
@@ -609,25 +609,39 @@ fi
 
 stamp; t_synced=$NOW
 
-# 3. Ask that sentinel to fail over (for at most 2 s: writes are waiting).
+# 3. Ask that sentinel to fail over; if it does not answer or refuses (it may be stopping itself, in a
+# roll of the sentinels at the same time), the others in turn. For at most about 2 s: writes wait.
 started=""; n=0
-while [ "$n" -lt 10 ]; do
-  case "$(rcli "$asked" "$SENTINEL_PORT" SENTINEL FAILOVER "$MASTER_NAME")" in
-    OK|*INPROG*) started=1; break ;;
-  esac
-  sleep 0.2; n=$((n + 1))
+while [ -z "$started" ] && [ "$n" -lt 5 ]; do
+  for s in "$asked" $(i=0; while [ "$i" -lt "$SENTINELS" ]; do sentinel_host "$i"; echo; i=$((i + 1)); done); do
+    case "$(rcli "$s" "$SENTINEL_PORT" SENTINEL FAILOVER "$MASTER_NAME")" in
+      OK|*INPROG*) started=$s; break ;;
+    esac
+  done
+  [ -n "$started" ] || { sleep 0.2; n=$((n + 1)); }
 done
 if [ -z "$started" ]; then
-  say "$asked would not start a failover: writes resume, stopping without a handover"
+  say "no sentinel would start a failover: writes resume, stopping without a handover"
   resume; exit 0
 fi
+[ "$started" = "$asked" ] || say "$asked did not start the failover; $started did"
+asked=$started
 stamp; t_started=$NOW
 
-# 4. Follow the promoted replica as soon as it answers as primary.
+# 4. Follow the promoted replica as soon as it answers as primary. The sentinel promotes within a
+# fraction of a second; writes wait longer only while it still runs the failover. One that stopped
+# answering before any promotion (killed mid-failover) promotes nothing: writes resume, and Redis's own
+# shutdown lets the replicas catch up before it exits.
 new=""
 while left && [ "$LEFT" -gt 2 ]; do
   if new=$(find_other_master "$SELF"); then break; fi
-  new=""; sleep 0.05
+  new=""
+  stamp
+  if [ $(( NOW - t_started )) -gt 3000 ] && ! [ "$(rcli "$asked" "$SENTINEL_PORT" PING)" = PONG ]; then
+    say "$asked stopped answering before any promotion: writes resume, stopping without a handover"
+    resume; exit 0
+  fi
+  sleep 0.05
 done
 if [ -z "$new" ]; then
   say "no replica was promoted in time: writes resume, stopping without a handover"
@@ -687,6 +701,39 @@ esac
 `;
 }
 
+/** How long a stopping sentinel waits for a failover it runs, in seconds: the failover timeout and 2 s. */
+export function sentinelPreStopSeconds(m: Pick<SentinelRedisModel, 'failoverTimeoutMilliseconds'>): number {
+  return Math.ceil(m.failoverTimeoutMilliseconds / 1000) + 2;
+}
+
+/**
+ * preStop hook of the sentinels. A sentinel stopping triggers no failover, but one that is running a
+ * failover (a planned handover asked it, or the primary failed) aborts it by stopping: the primary's
+ * handover would then wait for nothing, and a crash failover would start over. So a sentinel deleted
+ * while it runs a failover (a roll of the sentinels during one of the data members, as an image change
+ * does) first lets it end, for at most the failover timeout and 2 s. Otherwise it stops at once.
+ */
+export function renderSentinelPreStop(m: SentinelRedisModel): string {
+  return `#!/bin/sh
+# Sentinel preStop hook for ${m.namespace}/${m.name}, rendered by redis-topologies.
+set -u
+. ${PATHS.scripts}/common.sh
+# A hook's output is not in the container log: also write to the container's main process's stderr.
+say() { log "preStop: $*"; { log "preStop: $*" 2>>/proc/1/fd/2; } 2>/dev/null || true; }
+n=0
+while [ "$n" -lt ${sentinelPreStopSeconds(m) * 5} ]; do
+  case "$(rcli 127.0.0.1 "$SENTINEL_PORT" SENTINEL MASTER "$MASTER_NAME" | awk '$0 == "flags" { getline; print }')" in
+    *failover_in_progress*) ;;
+    *) [ "$n" = 0 ] || say "the failover ended"; exit 0 ;;
+  esac
+  [ "$n" = 0 ] && say "this sentinel runs a failover: stopping once it ends"
+  sleep 0.2; n=$((n + 1))
+done
+say "the failover still runs after ${sentinelPreStopSeconds(m)} s: stopping"
+exit 0
+`;
+}
+
 /** Probes for sentinels: alive when PING answers, ready when it knows the primary. */
 export function renderSentinelProbe(m: SentinelRedisModel): string {
   return `#!/bin/sh
@@ -715,6 +762,7 @@ export function renderScripts(m: SentinelRedisModel): Record<string, string> {
   if (m.sentinels > 0) {
     files['sentinel-entrypoint.sh'] = renderSentinelEntrypoint(m);
     files['sentinel-probe.sh'] = renderSentinelProbe(m);
+    files['sentinel-prestop.sh'] = renderSentinelPreStop(m);
   }
   return files;
 }

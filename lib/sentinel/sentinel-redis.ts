@@ -26,7 +26,7 @@ import { Availability, AVAILABILITY_FACTORIES } from '../core/availability';
 import { ACL_PERMISSIONS_FACTORIES, AclPermissions, AclUser, authChangingAclRule, EVICTION_POLICY_FACTORIES, EvictionPolicy, Persistence, PERSISTENCE_FACTORIES } from './options';
 import { renderAclRules, renderRedisConf } from './redis-conf';
 import { renderSentinelConf, renderSentinelMasterConf } from './sentinel-conf';
-import { podChecksumDocuments, renderScripts } from './scripts';
+import { podChecksumDocuments, renderScripts, sentinelPreStopSeconds } from './scripts';
 import { terraformLiterals } from '../core/escaping';
 import { kubernetesObject } from '../core/registry';
 
@@ -501,7 +501,8 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
             spec: {
               automountServiceAccountToken: AUTOMOUNT_SERVICE_ACCOUNT_TOKEN,
               enableServiceLinks: false,
-              terminationGracePeriodSeconds: 10,
+              // The preStop hook (a failover this sentinel runs ends first) and a margin.
+              terminationGracePeriodSeconds: sentinelPreStopSeconds(m) + 5,
               securityContext: restrictedPodSecurityContext(runAs),
               ...placement(sentinelSelector, { zoneSpread, nodeSpread, nodeSelector: props.nodeSelector, tolerations: props.tolerations }),
               container: [{
@@ -513,6 +514,7 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
                 resources: { requests: { memory: sentinelMemory, cpu: props.sentinelCpuRequest ?? '50m' }, limits: { memory: sentinelMemory } },
                 volumeMount: [...commonMounts, { name: 'state', mountPath: PATHS.state }],
                 securityContext: restrictedContainerSecurityContext(runAs),
+                lifecycle: preStopHook(['sh', `${PATHS.scripts}/sentinel-prestop.sh`]),
                 startupProbe: execProbe(sprobe('startup'), { periodSeconds: 5, timeoutSeconds: 5, failureThreshold: Math.ceil(m.bootTimeoutSeconds / 5) + 12 }),
                 livenessProbe: execProbe(sprobe('liveness'), { periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 }),
                 readinessProbe: execProbe(sprobe('readiness'), { periodSeconds: 5, timeoutSeconds: 4, failureThreshold: 2 }),

@@ -186,8 +186,15 @@ describe('SentinelRedis topology', () => {
     expect(hook).toContain('INFO_PERIOD=1000\nFAILOVER_AT_AGE=500\n');
     // Each sentinel asks every member for INFO every second (Sentinel's default is 10 s).
     expect(out.renderedData(CM, 'cache-scripts')['sentinel-entrypoint.sh']).toContain('SENTINEL DEBUG info-period 1000 min-link-reconnect-period 3000');
-    // Sentinels need no hook: a sentinel stopping triggers no failover.
-    expect(out.named(STS, 'cache-sentinel').spec.template.spec.container[0].lifecycle).toBeUndefined();
+    // A sentinel stopping triggers no failover; its hook only lets a failover it runs end first (at most
+    // the failover timeout, 10 s, and 2 s), inside its grace period.
+    const sentinelPod = out.named(STS, 'cache-sentinel').spec.template.spec;
+    expect(sentinelPod.container[0].lifecycle.pre_stop[0].exec.command).toEqual(['sh', '/etc/redis-topologies/scripts/sentinel-prestop.sh']);
+    const sentinelHook = out.renderedData(CM, 'cache-scripts')['sentinel-prestop.sh'];
+    expect(sentinelHook).toContain('*failover_in_progress*) ;;');
+    expect(sentinelHook).toContain('while [ "$n" -lt 60 ]; do');
+    expect(sentinelPod.termination_grace_period_seconds).toBe(17);
+    expect(build({ failoverTimeoutMilliseconds: 30000 }).out.named(STS, 'cache-sentinel').spec.template.spec.termination_grace_period_seconds).toBe(37);
   });
 
   test('every script is POSIX sh that parses, with no control characters but newlines and tabs', () => {

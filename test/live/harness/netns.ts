@@ -111,7 +111,11 @@ export class PodNetwork {
     live.add(net);
     try {
       await net.addNamespace(net.hubNs);
-      await runOk('ip', ['-n', net.hubNs, 'link', 'add', 'br0', 'type', 'bridge']);
+      // A fixed address: a bridge without one takes the lowest address of its ports, so adding a pod's
+      // veth could change it, and the pods' ARP entries for the DNS address would point at the old
+      // one until they expire (15-45 s): HAProxy's queries went unanswered that long, and a portal
+      // kept checking a re-created member at its old address.
+      await runOk('ip', ['-n', net.hubNs, 'link', 'add', 'br0', 'address', `02:00:c6:12:${third.toString(16).padStart(2, '0')}:01`, 'type', 'bridge']);
       await runOk('ip', ['-n', net.hubNs, 'link', 'set', 'br0', 'up']);
       await runOk('ip', ['-n', net.hubNs, 'addr', 'add', `${net.dnsAddress}/24`, 'dev', 'br0']);
       await net.startDns();

@@ -79,7 +79,7 @@ async function main(): Promise<void> {
         const before = portalProps ? await f.replanPortal(portalProps) : await t.replan(props);
         rolled = await Promise.all([
           t.rollStatefulSet('data', before, { handover }),
-          t.rollStatefulSet('sentinel', before, { handover }).then(async (r) => { await f.syncSentinelEndpoints(); return r; }),
+          f.rollSentinels(before, { handover }),
           f.rollPortals(before, { drain: handover }),
         ]);
         changed = rolled.reduce((n, r) => n + r.length, 0) + Math.abs(Number(t.plan.statefulSet(t.dataSts).spec.replicas) - Number(before.statefulSet(t.dataSts).spec.replicas));

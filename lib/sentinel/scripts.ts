@@ -661,6 +661,16 @@ while [ "$n" -lt 25 ]; do
   sleep 0.05; n=$((n + 1))
 done
 stamp; t_named=$NOW
+# ... and, for up to 0.4 s more, until it has switched the master group to it (the +switch-master event,
+# which follows within a tick when no other replica needs reconfiguring). Clients that listen for that
+# event (ioredis's failoverDetector) then reconnect while still connected here, instead of receiving it
+# in the middle of a reconnect: ioredis 5 ends such a client for good ("Connection is closed.").
+m=0
+while [ "$m" -lt 8 ]; do
+  [ "$(sentinel_view "$asked" | awk '{ print $2 }')" = "$new" ] && break
+  sleep 0.05; m=$((m + 1))
+done
+stamp; t_switched=$NOW
 
 # 6. In one session: disconnect the clients (not this session) and end the pause. Their waiting writes
 # were never executed (so never acknowledged). They reconnect: through a portal, to the new primary
@@ -669,8 +679,9 @@ stamp; t_named=$NOW
 printf 'CLIENT KILL TYPE normal\\nCLIENT KILL TYPE pubsub\\nCLIENT UNPAUSE\\n' | rcli 127.0.0.1 "$REDIS_PORT" >/dev/null || resume
 stamp; t_done=$NOW
 # Logged once writes flow again: while they wait, every process counts.
-named="$asked named it after $(( t_named - paused )) ms"
+named="$asked named it after $(( t_named - paused )) ms and switched to it after $(( t_switched - paused )) ms"
 [ "$n" -lt 25 ] || named="$asked did not name it within $(( t_named - t_promoted )) ms"
+[ "$m" -lt 8 ] || named="$named (not switched yet)"
 say "writes paused at +$(( paused - T0 ))ms (acknowledged after $(( t_pause_ack - paused )) ms); every replica held every write after $(( t_synced - paused )) ms ($checks checks); $asked started the failover after $(( t_started - paused )) ms; $new answered as primary and was followed after $(( t_promoted - paused )) ms; $named"
 say "handed the primary role to $new; writes paused $(( t_done - paused )) ms"
 exit 0

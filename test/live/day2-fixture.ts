@@ -77,6 +77,20 @@ export class Day2Fixture {
     return applicationEnv(this.t.plan, APP_NAMESPACE, configMap, PASSWORD_SECRET, { password: this.t.password, ca: this.p.certs.ca });
   }
 
+  /**
+   * The StatefulSet controller's roll of the sentinels (see LiveSentinelRedis.rollStatefulSet), the
+   * sentinels' Service following it as the endpoint controller and kube-proxy would: a sentinel
+   * being deleted gets no new connection, its replacement gets them once ready.
+   */
+  public async rollSentinels(before: Plan, opts: { handover?: boolean } = {}): Promise<PodReplacement[]> {
+    const r = await this.t.rollStatefulSet('sentinel', before, {
+      ...opts,
+      endpoints: async (ready) => this.sentinelService?.setEndpoints(ready.map((i) => `${this.t.host('sentinel', i)}:${this.t.sentinelPort}`)),
+    });
+    await this.syncSentinelEndpoints();
+    return r;
+  }
+
   /** The sentinels' Service follows the sentinel count (new ordinals become endpoints). */
   public async syncSentinelEndpoints(): Promise<void> {
     await this.sentinelService?.setEndpoints(Array.from({ length: this.t.sentinelCount }, (_, i) => `${this.t.host('sentinel', i)}:${this.t.sentinelPort}`));

@@ -54,7 +54,7 @@ test('a redis.conf change rolls only the data members; the primary hands its rol
     let replaced: PodReplacement[] = [];
     const m = await underLoad('config', async () => {
       replaced = await t.rollStatefulSet('data', before);
-      await t.rollStatefulSet('sentinel', before);
+      await f.rollSentinels(before);
     });
     console.log(`config roll: ${describeRoll(replaced)}`);
     expect(replaced.map((r) => r.pod)).toEqual(['cache-1', 'cache-0']);
@@ -71,7 +71,7 @@ test('an image change rolls the sentinels and the data members at the same time'
     const before = await t.replan({ image: 'redis:7.2.8' });
     const rolled: PodReplacement[][] = [];
     const m = await underLoad('image', async () => {
-      rolled.push(...await Promise.all([t.rollStatefulSet('data', before), t.rollStatefulSet('sentinel', before)]));
+      rolled.push(...await Promise.all([t.rollStatefulSet('data', before), f.rollSentinels(before)]));
     });
     console.log(`image roll: data ${describeRoll(rolled[0])}; sentinels ${describeRoll(rolled[1])}`);
     expect(rolled[0]).toHaveLength(2);
@@ -91,7 +91,7 @@ test('data members scale 2 -> 3 -> 2 in place: nobody else restarts, a primary t
     let portals: PodReplacement[] = [];
     const portalPods = p.running();
     await underLoad('scale-up', async () => {
-      [, , portals] = await Promise.all([t.rollStatefulSet('data', up), t.rollStatefulSet('sentinel', up), f.rollPortals(up)]);
+      [, , portals] = await Promise.all([t.rollStatefulSet('data', up), f.rollSentinels(up), f.rollPortals(up)]);
     });
     expect(portals.map((r) => r.pod)).toEqual(portalPods);
     expect(starts()).toEqual(before);
@@ -124,7 +124,7 @@ test('sentinels scale 3 -> 5 -> 3 in place: no stale voter is left', () =>
       const before = await t.replan({ sentinels: count });
       let replaced: PodReplacement[] = [];
       const m = await underLoad(label, async () => {
-        replaced = await t.rollStatefulSet('sentinel', before);
+        replaced = await f.rollSentinels(before);
         await f.syncSentinelEndpoints();
         await t.rollStatefulSet('data', before);
       });

@@ -142,9 +142,11 @@ export class LiveSentinelRedis {
    * at once, then, if the pod template changed, every other pod is replaced one at a time, highest
    * ordinal first, each deleted (preStop hook, SIGTERM, SIGKILL after the grace period), re-created
    * from the new template at a new address and awaited until its readiness probe passes.
-   * `handover: false` skips the preStop hook (a pod without one).
+   * `handover: false` skips the preStop hook (a pod without one). `endpoints`, if given, is told the
+   * ordinals a Service would route to, as the endpoint controller does: a pod leaves when its deletion
+   * starts and joins once its replacement is ready.
    */
-  public async rollStatefulSet(kind: Kind, before: Plan, opts: { handover?: boolean; readyTimeoutMs?: number } = {}): Promise<PodReplacement[]> {
+  public async rollStatefulSet(kind: Kind, before: Plan, opts: { handover?: boolean; readyTimeoutMs?: number; endpoints?: (ready: number[]) => Promise<void> } = {}): Promise<PodReplacement[]> {
     const sts = kind === 'data' ? this.dataSts : this.sentinelSts;
     const oldSts = before.statefulSet(sts);
     const newSts = this.plan.statefulSet(sts);
@@ -153,22 +155,32 @@ export class LiveSentinelRedis {
     const changed = JSON.stringify(oldSts.spec.template) !== JSON.stringify(newSts.spec.template);
     const range = (from: number, to: number) => Array.from({ length: Math.max(0, to - from) }, (_, k) => from + k);
     const replaced: PodReplacement[] = [];
+    const ready = new Set(range(0, oldN));
+    const publish = async (i: number, isReady: boolean) => {
+      if (isReady) ready.add(i);
+      else ready.delete(i);
+      await opts.endpoints?.([...ready].sort((x, y) => x - y));
+    };
     await Promise.all(range(newN, oldN).map(async (i) => {
+      await publish(i, false);
       replaced.push({ ...(await this.terminate(kind, i, opts.handover !== false)), readyMs: 0 });
     }));
     await Promise.all(range(oldN, newN).map(async (i) => {
       const started = Date.now();
       await this.start(kind, i);
       await this.waitReady(kind, i, opts.readyTimeoutMs);
+      await publish(i, true);
       replaced.push({ pod: this.podName(kind, i), preStopMs: 0, preStopOutput: '', stopMs: 0, readyMs: Date.now() - started });
     }));
     if (changed) {
       for (let i = Math.min(oldN, newN) - 1; i >= 0; i--) {
+        await publish(i, false);
         const gone = await this.terminate(kind, i, opts.handover !== false);
         await this.readdress(kind, i);
         const started = Date.now();
         await this.start(kind, i);
         await this.waitReady(kind, i, opts.readyTimeoutMs);
+        await publish(i, true);
         replaced.push({ ...gone, readyMs: Date.now() - started });
       }
     }

@@ -123,10 +123,13 @@ conf_quote() { printf '"%s"' "$(printf '%s' "$1" | sed 's/[\\\\"]/\\\\&/g')"; }
 
 # rcli HOST PORT ARGS...: redis-cli with auth from the Secret (never on the command line), TLS
 # when enabled, and a 3 s bound. Exit status 0 when the server answered anything.
-rcli() {
-  _h=$1; _p=$2; shift 2
+rcli() { rcli_for 3 "$@"; }
+
+# rcli_for SECONDS HOST PORT ARGS...: rcli bounded by SECONDS instead of 3 (status 124 when it ran out).
+rcli_for() {
+  _t=$1; _h=$2; _p=$3; shift 3
   if [ "$TLS" = 1 ]; then set -- --tls --cacert "$TLS_DIR/ca.crt" "$@"; fi
-  REDISCLI_AUTH="$(password)" timeout 3 redis-cli --no-auth-warning -h "$_h" -p "$_p" "$@" 2>/dev/null
+  REDISCLI_AUTH="$(password)" timeout "$_t" redis-cli --no-auth-warning -h "$_h" -p "$_p" "$@" 2>/dev/null
 }
 
 # First line of ROLE: master, slave or nothing.
@@ -485,6 +488,10 @@ set -u
 SELF=$(data_host "$ORDINAL")
 HANDOVER_SECONDS=${m.handoverSeconds}
 INFO_PERIOD=${SENTINEL_INFO_PERIOD_MS}
+# Writes wait at most SYNC_BUDGET ms for the replicas (no sentinel asked yet), and at most PAUSE_BUDGET ms
+# in all before the pod stops anyway.
+SYNC_BUDGET=3000
+PAUSE_BUDGET=6000
 FAILOVER_AT_AGE=${FAILOVER_REQUEST_AT_INFO_AGE_MS}
 # A hook's output is not in the container log: also write to the container's main process's stderr.
 # While writes wait, every process started counts: the clock and the parsing below start none.
@@ -569,7 +576,7 @@ online=$(printf '%s\\n' "$replicas" | awk '$2 == "online" { print $1 }' | sort)
 replica_hosts=$(printf '%s\\n' "$replicas" | awk '{ print $1 }')
 replica_count=$(printf '%s\\n' "$replica_hosts" | grep -c .)
 asked=""
-while [ -z "$asked" ] && left && [ "$LEFT" -gt 8 ]; do
+while [ -z "$asked" ] && left && [ "$LEFT" -gt $(( PAUSE_BUDGET / 1000 + 4 )) ]; do
   i=0
   while [ "$i" -lt "$SENTINELS" ]; do
     s=$(sentinel_host "$i")
@@ -584,82 +591,97 @@ if [ -z "$asked" ]; then
 fi
 say "$asked can promote: $(printf '%s' "$online" | tr '\\n' ' ')"
 align_failover
+# Writes may wait up to PAUSE_BUDGET ms, and the hook needs that much of its budget left (plus a
+# margin): otherwise the pod stops without a handover, as after a crash.
+left
+if [ "$LEFT" -le $(( PAUSE_BUDGET / 1000 + 2 )) ]; then
+  say "$LEFT s of handoverSeconds left: stopping without a handover (the sentinels fail over)"
+  exit 0
+fi
+# The sentinels to ask, the chosen one first (built before writes wait).
+others=$(i=0; while [ "$i" -lt "$SENTINELS" ]; do h=$(sentinel_host "$i"); [ "$h" = "$asked" ] || echo "$h"; i=$((i + 1)); done)
+# elapsed: ms since writes were paused, in ELAPSED.
+elapsed() { stamp; ELAPSED=$(( NOW - paused )); }
 
 # 1. Writes wait from here on; the pause ends by itself if this hook is killed.
 stamp; paused=$NOW
 # One connection: the pause, then the offset every replica must reach (nothing is written after it).
-target=$(field master_repl_offset "$(printf 'CLIENT PAUSE %s WRITE\\nINFO replication\\n' "$(( HANDOVER_SECONDS * 1000 ))" | rcli 127.0.0.1 "$REDIS_PORT")")
+reply=$(printf 'CLIENT PAUSE %s WRITE\\nINFO replication\\n' "$(( HANDOVER_SECONDS * 1000 ))" | rcli 127.0.0.1 "$REDIS_PORT")
+case "$reply" in
+  OK*) target=$(field master_repl_offset "$reply") ;;
+  *) say "CLIENT PAUSE was refused: stopping without a handover"; resume; exit 0 ;;
+esac
 [ -n "$target" ] || { resume; exit 0; }
 stamp; t_pause_ack=$NOW
 
-# 2. Every replica must hold every write: the sentinels may promote any of them.
-synced=0; n=0
-while [ "$n" -lt 100 ]; do
-  synced=1; checks=$((n + 1))
+# 2. Every replica must hold every write: the sentinels may promote any of them. For at most
+# SYNC_BUDGET ms; no sentinel has been asked yet, so on failure writes resume safely.
+synced=0; checks=0
+while :; do
+  synced=1; checks=$((checks + 1))
   for h in $replica_hosts; do
-    off=$(field slave_repl_offset "$(rcli "$h" "$REDIS_PORT" INFO replication)")
+    off=$(field slave_repl_offset "$(rcli_for 1 "$h" "$REDIS_PORT" INFO replication)")
     if [ -z "$off" ] || [ "$off" -lt "$target" ]; then synced=0; break; fi
   done
   [ "$synced" = 1 ] && break
-  sleep 0.05; n=$((n + 1))
+  elapsed; [ "$ELAPSED" -lt "$SYNC_BUDGET" ] || break
+  sleep 0.05
 done
 if [ "$synced" != 1 ]; then
-  say "a replica is not in sync after 5 s: writes resume, stopping without a handover"
+  say "a replica is not in sync after $(( SYNC_BUDGET / 1000 )) s: writes resume, stopping without a handover"
   resume; exit 0
 fi
-
 stamp; t_synced=$NOW
 
-# 3. Ask that sentinel to fail over; if it does not answer or refuses (it may be stopping itself, in a
-# roll of the sentinels at the same time), the others in turn. For at most about 2 s: writes wait.
-started=""; n=0
-while [ -z "$started" ] && [ "$n" -lt 5 ]; do
-  for s in "$asked" $(i=0; while [ "$i" -lt "$SENTINELS" ]; do sentinel_host "$i"; echo; i=$((i + 1)); done); do
-    case "$(rcli "$s" "$SENTINEL_PORT" SENTINEL FAILOVER "$MASTER_NAME")" in
-      OK|*INPROG*) started=$s; break ;;
-    esac
-  done
-  [ -n "$started" ] || { sleep 0.2; n=$((n + 1)); }
+# 3. Ask that sentinel to fail over; the others in turn only after a refusal or a refused connection
+# (it may be stopping itself, in a roll of the sentinels at the same time). A request that timed out
+# may have started a failover: no other sentinel is asked (two forced failovers could promote two
+# replicas), and from here on writes never resume on this member: if the handover does not complete,
+# the pod stops with writes still paused, and the sentinels finish or redo the failover.
+started=""; unsure=""
+for s in "$asked" $others; do
+  elapsed; [ "$ELAPSED" -lt $(( SYNC_BUDGET + 2000 )) ] || break
+  r=$(rcli_for 1 "$s" "$SENTINEL_PORT" SENTINEL FAILOVER "$MASTER_NAME"); st=$?
+  case "$r" in
+    OK*|*INPROG*) started=$s; break ;;
+  esac
+  if [ "$st" = 124 ]; then unsure=$s; break; fi
 done
-if [ -z "$started" ]; then
+if [ -z "$started" ] && [ -z "$unsure" ]; then
   say "no sentinel would start a failover: writes resume, stopping without a handover"
   resume; exit 0
 fi
+[ -n "$started" ] || { started=$unsure; say "$unsure did not answer the failover request in time; it may be running it"; }
 [ "$started" = "$asked" ] || say "$asked did not start the failover; $started did"
 asked=$started
 stamp; t_started=$NOW
 
-# 4. Follow the promoted replica as soon as it answers as primary. The sentinel promotes within a
-# fraction of a second; writes wait longer only while it still runs the failover. One that stopped
-# answering before any promotion (killed mid-failover) promotes nothing: writes resume, and Redis's own
-# shutdown lets the replicas catch up before it exits.
+# 4. Follow the promoted replica as soon as it answers as primary (the sentinel promotes within a
+# fraction of a second). Writes stay paused however this ends.
 new=""
-while left && [ "$LEFT" -gt 2 ]; do
+while :; do
   if new=$(find_other_master "$SELF"); then break; fi
   new=""
-  stamp
-  if [ $(( NOW - t_started )) -gt 3000 ] && ! [ "$(rcli "$asked" "$SENTINEL_PORT" PING)" = PONG ]; then
-    say "$asked stopped answering before any promotion: writes resume, stopping without a handover"
-    resume; exit 0
-  fi
+  elapsed; [ "$ELAPSED" -lt "$PAUSE_BUDGET" ] || break
   sleep 0.05
 done
 if [ -z "$new" ]; then
-  say "no replica was promoted in time: writes resume, stopping without a handover"
-  resume; exit 0
+  say "no replica was promoted within $(( PAUSE_BUDGET / 1000 )) s of the pause: stopping with writes paused (the sentinels finish or redo the failover)"
+  exit 0
 fi
 # At once: while two members answer as primary, the portals refuse clients.
-rcli 127.0.0.1 "$REDIS_PORT" REPLICAOF "$new" "$REDIS_PORT" >/dev/null || true
+rcli_for 1 127.0.0.1 "$REDIS_PORT" REPLICAOF "$new" "$REDIS_PORT" >/dev/null || true
 stamp; t_promoted=$NOW
 
 # 5. Clients keep waiting until the sentinel that ran the failover names the new primary (it learns the
-# promotion from its next INFO reply; at most about a second more): a client that reconnected earlier
-# would be told the old address, find a replica and back off before asking again.
-n=0
-while [ "$n" -lt 25 ]; do
-  _a=$(rcli "$asked" "$SENTINEL_PORT" SENTINEL get-master-addr-by-name "$MASTER_NAME")
-  [ "\${_a%%"$NL"*}" = "$new" ] && break
-  sleep 0.05; n=$((n + 1))
+# promotion from its next INFO reply; at most 1.25 s more): a client that reconnected earlier would be
+# told the old address, find a replica and back off before asking again.
+named=0
+while :; do
+  _a=$(rcli_for 1 "$asked" "$SENTINEL_PORT" SENTINEL get-master-addr-by-name "$MASTER_NAME")
+  if [ "\${_a%%"$NL"*}" = "$new" ]; then named=1; break; fi
+  stamp; [ $(( NOW - t_promoted )) -lt 1250 ] || break
+  sleep 0.05
 done
 stamp; t_named=$NOW
 # ... and, with one replica, for up to 0.4 s more, until it has switched the master group to it (the
@@ -668,12 +690,14 @@ stamp; t_named=$NOW
 # a reconnect: ioredis 5 ends such a client for good ("Connection is closed."). With more replicas the
 # switch waits for the sentinel to reconfigure the others (a second or more), by when the clients have
 # long reconnected: no wait.
-m=0
-[ "$replica_count" -eq 1 ] || m=9
-while [ "$m" -lt 8 ]; do
-  [ "$(sentinel_view "$asked" | awk '{ print $2 }')" = "$new" ] && break
-  sleep 0.05; m=$((m + 1))
-done
+switched=0
+if [ "$named" = 1 ] && [ "$replica_count" -eq 1 ]; then
+  while :; do
+    if [ "$(sentinel_view "$asked" | awk '{ print $2 }')" = "$new" ]; then switched=1; break; fi
+    stamp; [ $(( NOW - t_named )) -lt 400 ] || break
+    sleep 0.05
+  done
+fi
 stamp; t_switched=$NOW
 
 # 6. In one session: disconnect the clients (not this session) and end the pause. Their waiting writes
@@ -683,10 +707,15 @@ stamp; t_switched=$NOW
 printf 'CLIENT KILL TYPE normal\\nCLIENT KILL TYPE pubsub\\nCLIENT UNPAUSE\\n' | rcli 127.0.0.1 "$REDIS_PORT" >/dev/null || resume
 stamp; t_done=$NOW
 # Logged once writes flow again: while they wait, every process counts.
-named="$asked named it after $(( t_named - paused )) ms and switched to it after $(( t_switched - paused )) ms"
-[ "$n" -lt 25 ] || named="$asked did not name it within $(( t_named - t_promoted )) ms"
-[ "$m" -ne 8 ] || named="$named (not switched yet)"
-[ "$m" -ne 9 ] || named="$asked named it after $(( t_named - paused )) ms ($replica_count replicas: its switch follows their reconfiguration, not awaited)"
+if [ "$named" = 0 ]; then
+  named="$asked did not name it within $(( t_named - t_promoted )) ms"
+elif [ "$replica_count" -gt 1 ]; then
+  named="$asked named it after $(( t_named - paused )) ms ($replica_count replicas: its switch follows their reconfiguration, not awaited)"
+elif [ "$switched" = 1 ]; then
+  named="$asked named it after $(( t_named - paused )) ms and switched to it after $(( t_switched - paused )) ms"
+else
+  named="$asked named it after $(( t_named - paused )) ms (not switched within 0.4 s)"
+fi
 say "writes paused at +$(( paused - T0 ))ms (acknowledged after $(( t_pause_ack - paused )) ms); every replica held every write after $(( t_synced - paused )) ms ($checks checks); $asked started the failover after $(( t_started - paused )) ms; $new answered as primary and was followed after $(( t_promoted - paused )) ms; $named"
 say "handed the primary role to $new; writes paused $(( t_done - paused )) ms"
 exit 0

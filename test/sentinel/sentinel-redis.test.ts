@@ -183,7 +183,14 @@ describe('SentinelRedis topology', () => {
       at = next;
     }
     expect(build({ handoverSeconds: 40 }).out.named(STS, 'cache').spec.template.spec.termination_grace_period_seconds).toBe(50);
-    expect(hook).toContain('INFO_PERIOD=1000\nFAILOVER_AT_AGE=500\n');
+    expect(hook).toMatch(/\nINFO_PERIOD=1000\n[^]*\nSYNC_BUDGET=3000\nPAUSE_BUDGET=6000\nFAILOVER_AT_AGE=500\n/);
+    // Once a sentinel may have been asked to fail over, writes never resume on this member before the
+    // promotion is done: resuming while a promotion can still happen could lose acknowledged writes.
+    const afterRequest = hook.slice(hook.indexOf('stamp; t_started=$NOW'), hook.indexOf("printf 'CLIENT KILL TYPE normal"));
+    expect(afterRequest.length).toBeGreaterThan(500);
+    expect(afterRequest).not.toMatch(/\bresume\b/);
+    // A request that timed out may have started a failover: no second sentinel is asked then.
+    expect(hook).toContain('if [ "$st" = 124 ]; then unsure=$s; break; fi');
     // Each sentinel asks every member for INFO every second (Sentinel's default is 10 s).
     expect(out.renderedData(CM, 'cache-scripts')['sentinel-entrypoint.sh']).toContain('SENTINEL DEBUG info-period 1000 min-link-reconnect-period 3000');
     // A sentinel stopping triggers no failover; its hook only lets a failover it runs end first (at most

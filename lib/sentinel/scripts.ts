@@ -104,6 +104,8 @@ ${header}
 ORDINAL="\${POD_NAME##*-}"
 
 log() { printf '%s %s: %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$POD_NAME" "$*" >&2; }
+# hook_log MESSAGE: a hook's output is not in the container log, so also to the main process's stderr.
+hook_log() { log "$*"; { log "$*" 2>>/proc/1/fd/2; } 2>/dev/null || true; }
 
 # The member and sentinel counts and the quorum, read again on every call (see members.sh).
 load_members() { . "$SCRIPTS_DIR/members.sh"; }
@@ -493,12 +495,11 @@ INFO_PERIOD=${SENTINEL_INFO_PERIOD_MS}
 SYNC_BUDGET=3000
 PAUSE_BUDGET=6000
 FAILOVER_AT_AGE=${FAILOVER_REQUEST_AT_INFO_AGE_MS}
-# A hook's output is not in the container log: also write to the container's main process's stderr.
 # While writes wait, every process started counts: the clock and the parsing below start none.
 # stamp: NOW = milliseconds since boot (10 ms resolution), read from /proc/uptime by the shell itself.
 stamp() { read -r _up _idle < /proc/uptime; _s=\${_up%.*}; _c=\${_up#*.}; NOW=$(( _s * 1000 + \${_c#0} * 10 )); }
 stamp; T0=$NOW
-say() { stamp; _m="preStop +$(( NOW - T0 ))ms: $*"; log "$_m"; { log "$_m" 2>>/proc/1/fd/2; } 2>/dev/null || true; }
+say() { stamp; hook_log "preStop +$(( NOW - T0 ))ms: $*"; }
 # field NAME TEXT: the digits after "NAME:" in INFO output TEXT (nothing if absent).
 field() { case "$2" in *"$1":*) _v=\${2#*"$1":}; printf '%s' "\${_v%%[!0-9]*}" ;; esac; }
 resume() { rcli 127.0.0.1 "$REDIS_PORT" CLIENT UNPAUSE >/dev/null || true; }
@@ -651,8 +652,11 @@ if [ -z "$started" ] && [ -z "$unsure" ]; then
   say "no sentinel would start a failover: writes resume, stopping without a handover"
   resume; exit 0
 fi
-[ -n "$started" ] || { started=$unsure; say "$unsure did not answer the failover request in time; it may be running it"; }
-[ "$started" = "$asked" ] || say "$asked did not start the failover; $started did"
+if [ -z "$started" ]; then
+  started=$unsure; say "$unsure did not answer the failover request in time; it may be running it"
+elif [ "$started" != "$asked" ]; then
+  say "$asked did not start the failover; $started did"
+fi
 asked=$started
 stamp; t_started=$NOW
 
@@ -763,8 +767,7 @@ export function renderSentinelPreStop(m: SentinelRedisModel): string {
 # Sentinel preStop hook for ${m.namespace}/${m.name}, rendered by redis-topologies.
 set -u
 . ${PATHS.scripts}/common.sh
-# A hook's output is not in the container log: also write to the container's main process's stderr.
-say() { log "preStop: $*"; { log "preStop: $*" 2>>/proc/1/fd/2; } 2>/dev/null || true; }
+say() { hook_log "preStop: $*"; }
 n=0
 while [ "$n" -lt ${sentinelPreStopSeconds(m) * 5} ]; do
   case "$(rcli 127.0.0.1 "$SENTINEL_PORT" SENTINEL MASTER "$MASTER_NAME" | awk '$0 == "flags" { getline; print }')" in

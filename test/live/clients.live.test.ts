@@ -21,7 +21,7 @@ import { HaproxyPortal } from '../../lib';
 import { execIn, redisCli, waitFor } from './harness/client';
 import { App, AppClient, applicationEnv, EmulatedService, publishedData, startApp } from './applications';
 import { LiveSuite } from './live-suite';
-import { LivePortals } from './portal-topology';
+import { bootWithPortals, LivePortals } from './portal-topology';
 import { LIVE_NAMESPACE, LiveSentinelRedis } from './sentinel-topology';
 
 jest.setTimeout(240_000);
@@ -62,7 +62,7 @@ function startClient(client: AppClient, env: Record<string, string>, config: { k
 beforeAll(async () => {
   if (!suite.ready()) return;
   console.log('Client libraries live test: an application namespace given only the published ConfigMaps and password Secret');
-  t = await LiveSentinelRedis.boot({
+  ({ t, p, primary } = await bootWithPortals({
     prefix: 'rtc',
     password: PASSWORD,
     subnetIndex: 14,
@@ -70,13 +70,10 @@ beforeAll(async () => {
     extend: (stack, redis) => {
       new HaproxyPortal(stack, 'Portal', { backend: redis, connection: { namespaces: [APP_NAMESPACE] } });
     },
-  });
-  p = await LivePortals.create(t, 'cache-portal');
+    what: 'the SentinelRedis behind the applications',
+  }));
   appNs = (await t.net.addPod('shop-app', [])).ns;
   scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'rtc-clients-'));
-  await t.startAll();
-  primary = await t.waitForHealthy('the SentinelRedis behind the applications', 60_000);
-  await p.startAll();
   const sentinelService = appEnv('cache-redis-config').REDIS_SENTINEL_HOST;
   services.push(await EmulatedService.create(t.net, 'svc-sentinel', [sentinelService, `${sentinelService}.svc.cluster.local`], t.sentinelPort,
     Array.from({ length: t.sentinelCount }, (_, i) => `${t.host('sentinel', i)}:${t.sentinelPort}`)));

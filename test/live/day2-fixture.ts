@@ -11,7 +11,7 @@ import { HaproxyPortal, HaproxyPortalProps } from '../../lib';
 import { App, applicationEnv, EmulatedService, longestGap, publishedData, startApp } from './applications';
 import { sleep } from './harness/proc';
 import { Plan } from './plan-pods';
-import { LivePortals, rollPortals } from './portal-topology';
+import { bootWithPortals, LivePortals, rollPortals } from './portal-topology';
 import { LiveSentinelRedis, PodReplacement } from './sentinel-topology';
 
 export const APP_NAMESPACE = 'shop';
@@ -38,7 +38,7 @@ export class Day2Fixture {
   public static async boot(opts: { prefix: string; subnetIndex: number; password: string; portal?: Partial<HaproxyPortalProps> }): Promise<Day2Fixture> {
     // Read at every synthesis: replanPortal changes them.
     const portalProps: Partial<HaproxyPortalProps> = { ...opts.portal };
-    const t = await LiveSentinelRedis.boot({
+    const { t, p } = await bootWithPortals({
       prefix: opts.prefix,
       password: opts.password,
       subnetIndex: opts.subnetIndex,
@@ -46,12 +46,10 @@ export class Day2Fixture {
       extend: (stack, redis) => {
         new HaproxyPortal(stack, 'Portal', { ...portalProps, backend: redis, connection: { namespaces: [APP_NAMESPACE] } });
       },
+      what: 'first boot',
     });
-    const f = new Day2Fixture(t, await LivePortals.create(t, 'cache-portal'), fs.mkdtempSync(path.join(os.tmpdir(), `${opts.prefix}-day2-`)), portalProps);
+    const f = new Day2Fixture(t, p, fs.mkdtempSync(path.join(os.tmpdir(), `${opts.prefix}-day2-`)), portalProps);
     f.appNs = (await t.net.addPod('shop-app', [])).ns;
-    await t.startAll();
-    await t.waitForHealthy('first boot', 60_000);
-    await f.p.startAll();
     const sentinelService = f.env('cache-redis-config').REDIS_SENTINEL_HOST;
     f.sentinelService = await EmulatedService.create(t.net, 'svc-sentinel', [sentinelService, `${sentinelService}.svc.cluster.local`], t.sentinelPort,
       Array.from({ length: t.sentinelCount }, (_, i) => `${t.host('sentinel', i)}:${t.sentinelPort}`));

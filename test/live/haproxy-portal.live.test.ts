@@ -9,7 +9,7 @@ import { EmulatedContainer } from './harness/pod';
 import { DnsFailureMode } from './harness/netns';
 import { sleep } from './harness/proc';
 import { LiveSentinelRedis } from './sentinel-topology';
-import { LivePortals, makeCertificates } from './portal-topology';
+import { bootWithPortals, LivePortals, makeCertificates } from './portal-topology';
 import { HaproxyPortal } from '../../lib';
 
 jest.setTimeout(180_000);
@@ -33,7 +33,7 @@ async function waitForRotation(expected: number, what: string, pods = [A, B]): P
 beforeAll(async () => {
   if (!suite.ready()) return;
   console.log('HaproxyPortal live test: one Linux network namespace per pod, emulated cluster DNS for HAProxy\'s resolvers');
-  t = await LiveSentinelRedis.boot({
+  ({ t, p, primary } = await bootWithPortals({
     prefix: 'rtp',
     password: PASSWORD,
     subnetIndex: 12,
@@ -43,11 +43,8 @@ beforeAll(async () => {
       // comes at a random point of the first interval), so the start-up test can see a misroute.
       new HaproxyPortal(stack, 'SlowCheckPortal', { backend: redis, name: 'slowcheck', healthCheck: { intervalMs: 5000 } });
     },
-  });
-  p = await LivePortals.create(t, 'cache-portal');
-  await t.startAll();
-  primary = await t.waitForHealthy('the SentinelRedis behind the portals', 60_000);
-  await p.startAll();
+    what: 'the SentinelRedis behind the portals',
+  }));
   await waitForRotation(primary, 'both portals routing to the primary only');
 });
 

@@ -10,7 +10,7 @@
 import { execIn } from './harness/client';
 import { LiveSuite } from './live-suite';
 import { LiveSentinelRedis, synthesizeLive } from './sentinel-topology';
-import { LivePortals, rollPortals } from './portal-topology';
+import { bootWithPortals, LivePortals, rollPortals } from './portal-topology';
 import { HaproxyPortal } from '../../lib';
 
 jest.setTimeout(120_000);
@@ -67,18 +67,15 @@ function idleConnection(timeoutMs: number): Promise<Array<{ e: string; t: number
 
 beforeAll(async () => {
   if (!suite.ready()) return;
-  t = await LiveSentinelRedis.boot({
+  ({ t, p, primary } = await bootWithPortals({
     prefix: 'rtr',
     password: PASSWORD,
     subnetIndex: 15,
     extend: (stack, redis) => {
       new HaproxyPortal(stack, 'Portal', { backend: redis });
     },
-  });
-  p = await LivePortals.create(t, 'cache-portal');
-  await t.startAll();
-  primary = await t.waitForHealthy('the SentinelRedis behind the portals', 60_000);
-  await p.startAll();
+    what: 'the SentinelRedis behind the portals',
+  }));
 });
 
 afterAll(() => suite.cleanup(p, t));

@@ -10,9 +10,30 @@ import { EmulatedContainer, ExitInfo } from './harness/pod';
 import { execIn, ExecResult, redisCli, waitFor } from './harness/client';
 import { sleep } from './harness/proc';
 import { startWriter, Writer, WriterConfig } from './harness/writer';
-import { LIVE_NAMESPACE, LiveSentinelRedis } from './sentinel-topology';
+import { LIVE_NAMESPACE, LiveSentinelOptions, LiveSentinelRedis } from './sentinel-topology';
 
 export { makeCertificates, TestCertificates };
+
+/**
+ * A LiveSentinelRedis with `portals` pods (default 2) of its portal Deployment `deployment` (default
+ * cache-portal), started as a first deployment starts them: members and sentinels first, awaited
+ * until healthy (`what` names the wait), then the portals. What it made is destroyed if a step fails.
+ */
+export async function bootWithPortals(opts: LiveSentinelOptions & { what: string; deployment?: string; portals?: number }): Promise<{ t: LiveSentinelRedis; p: LivePortals; primary: number }> {
+  const t = await LiveSentinelRedis.boot(opts);
+  let p: LivePortals | undefined;
+  try {
+    p = await LivePortals.create(t, opts.deployment ?? 'cache-portal', opts.portals ?? 2);
+    await t.startAll();
+    const primary = await t.waitForHealthy(opts.what, 60_000);
+    await p.startAll();
+    return { t, p, primary };
+  } catch (e) {
+    await p?.destroy().catch(() => undefined);
+    await t.destroy().catch(() => undefined);
+    throw e;
+  }
+}
 
 export class LivePortals {
   /** The portal Service's DNS name (the certificate's main SAN), which clients verify. */

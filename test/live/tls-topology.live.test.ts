@@ -7,7 +7,7 @@ import { execIn } from './harness/client';
 import { makeCertificates } from './certificates';
 import { LiveSuite } from './live-suite';
 import { LIVE_NAME, LIVE_NAMESPACE, LiveSentinelRedis } from './sentinel-topology';
-import { LivePortals } from './portal-topology';
+import { bootWithPortals, LivePortals } from './portal-topology';
 import { HaproxyPortal } from '../../lib';
 
 jest.setTimeout(180_000);
@@ -24,18 +24,16 @@ beforeAll(async () => {
     `*.${LIVE_NAME}-headless.${LIVE_NAMESPACE}.svc.cluster.local`,
     `*.${LIVE_NAME}-sentinel-headless.${LIVE_NAMESPACE}.svc.cluster.local`,
   ]);
-  t = await LiveSentinelRedis.boot({
+  ({ t, p, primary } = await bootWithPortals({
     prefix: 'rtt',
     password: 'live-tls-pw-4Hq',
     subnetIndex: 13,
     tls,
     props: { tlsSecretName: 'cache-tls' },
     extend: (stack, redis) => new HaproxyPortal(stack, 'Portal', { backend: redis }),
-  });
-  p = await LivePortals.create(t, 'cache-portal', 1);
-  await t.startAll();
-  primary = await t.waitForHealthy('one primary, its replica linked over TLS, sentinels agreeing over TLS', 60_000);
-  await p.startAll();
+    portals: 1,
+    what: 'one primary, its replica linked over TLS, sentinels agreeing over TLS',
+  }));
 });
 
 afterAll(() => suite.cleanup(p, t));

@@ -38,26 +38,6 @@ export interface SentinelRedisModel {
   readonly handoverSeconds: number;
 }
 
-/** Paths inside the containers. The StatefulSets mount exactly these; the live tests do too. */
-export const PATHS = {
-  /** ConfigMap: redis.conf, sentinel.conf, sentinel-master.conf, acl-rules. */
-  config: '/etc/redis-topologies/config',
-  /** ConfigMap: the entrypoint and probe scripts. */
-  scripts: '/etc/redis-topologies/scripts',
-  /** Secret: `password` and `acl-<user>`. */
-  auth: '/etc/redis-topologies/auth',
-  /** Secret (optional): tls.crt, tls.key, ca.crt. */
-  tls: '/etc/redis-topologies/tls',
-  /** emptyDir (memory): the runtime config written at boot, which holds the password. */
-  run: '/run/redis-topologies',
-  /** Persistent volume or emptyDir: RDB / AOF files. */
-  data: '/data',
-  /** Sentinels only, disk-backed emptyDir: the last view of the master group ("<epoch> <host>"), no secret. */
-  state: '/var/lib/redis-topologies',
-  /** emptyDir: scratch. */
-  tmp: '/tmp',
-} as const;
-
 /** The stable DNS name of data member `i`. */
 export function dataMemberHost(m: Pick<SentinelRedisModel, 'dataStatefulSet' | 'dataHeadlessService' | 'namespace' | 'clusterDomain'>, i: number): string {
   return `${m.dataStatefulSet}-${i}.${m.dataHeadlessService}.${m.namespace}.svc.${m.clusterDomain}`;

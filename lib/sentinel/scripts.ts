@@ -1,9 +1,6 @@
-import { PATHS, SentinelRedisModel } from './model';
-
-/** Single-quotes a value for POSIX sh. */
-export function shellQuote(value: string): string {
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
+import { PATHS } from '../redis/paths';
+import { SH_AUTH_CONF_LINES, SH_CONF_QUOTE, SH_LOG, SH_PASSWORD, SH_RCLI, SH_ROLE_OF, shellConstants } from '../redis/shell';
+import { SentinelRedisModel } from './model';
 
 /**
  * How often each sentinel asks every data member for INFO, in ms (Sentinel's default is 10 s; it is
@@ -94,18 +91,14 @@ export function renderCommonSh(m: SentinelRedisModel): string {
     TLS: m.tls ? 1 : 0,
     BOOT_TIMEOUT: m.bootTimeoutSeconds,
   };
-  const header = Object.entries(constants)
-    .map(([k, v]) => `${k}=${typeof v === 'number' ? v : shellQuote(v)}`)
-    .join('\n');
+  const header = shellConstants(constants);
   return `# common.sh for ${m.namespace}/${m.name}, rendered by redis-topologies. Sourced, not run.
 ${header}
 
 : "\${POD_NAME:?POD_NAME must be set (fieldRef metadata.name)}"
 ORDINAL="\${POD_NAME##*-}"
 
-log() { printf '%s %s: %s\\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$POD_NAME" "$*" >&2; }
-# hook_log MESSAGE: a hook's output is not in the container log, so also to the main process's stderr.
-hook_log() { log "$*"; { log "$*" 2>>/proc/1/fd/2; } 2>/dev/null || true; }
+${SH_LOG}
 
 # The member and sentinel counts and the quorum, read again on every call (see members.sh).
 load_members() { . "$SCRIPTS_DIR/members.sh"; }
@@ -115,27 +108,16 @@ load_members
 data_host() { printf '%s-%s.%s.%s.svc.%s' "$DATA_STS" "$1" "$DATA_HEADLESS" "$NAMESPACE" "$CLUSTER_DOMAIN"; }
 sentinel_host() { printf '%s-%s.%s.%s.svc.%s' "$SENTINEL_STS" "$1" "$SENTINEL_HEADLESS" "$NAMESPACE" "$CLUSTER_DOMAIN"; }
 
-password() { cat "$AUTH_DIR/password"; }
+${SH_PASSWORD}
 
 # The sentinel run ID of sentinel host $1: 40 hex digits derived from its stable name.
 sentinel_id() { printf '%s/%s' "$NAMESPACE" "$1" | sha1sum | cut -c1-40; }
 
-# A value as a double-quoted redis.conf argument.
-conf_quote() { printf '"%s"' "$(printf '%s' "$1" | sed 's/[\\\\"]/\\\\&/g')"; }
+${SH_CONF_QUOTE}
 
-# rcli HOST PORT ARGS...: redis-cli with auth from the Secret (never on the command line), TLS
-# when enabled, and a 3 s bound. Exit status 0 when the server answered anything.
-rcli() { rcli_for 3 "$@"; }
+${SH_RCLI}
 
-# rcli_for SECONDS HOST PORT ARGS...: rcli bounded by SECONDS instead of 3 (status 124 when it ran out).
-rcli_for() {
-  _t=$1; _h=$2; _p=$3; shift 3
-  if [ "$TLS" = 1 ]; then set -- --tls --cacert "$TLS_DIR/ca.crt" "$@"; fi
-  REDISCLI_AUTH="$(password)" timeout "$_t" redis-cli --no-auth-warning -h "$_h" -p "$_p" "$@" 2>/dev/null
-}
-
-# First line of ROLE: master, slave or nothing.
-role_of() { _r=$(rcli "$1" "$REDIS_PORT" ROLE); printf '%s' "\${_r%%[!a-z]*}"; }
+${SH_ROLE_OF}
 
 # sentinel_view HOST: "<config-epoch> <primary>" as sentinel HOST sees the master group; nothing if
 # it does not answer. A higher config epoch is a later failover that a majority of sentinels authorized.
@@ -228,14 +210,7 @@ write_conf() {
   {
     printf 'include %s/redis.conf\\n' "$CONFIG_DIR"
     printf 'replica-announce-ip %s\\n' "$SELF"
-    printf 'requirepass %s\\n' "$(conf_quote "$(password)")"
-    printf 'masterauth %s\\n' "$(conf_quote "$(password)")"
-    if [ -s "$CONFIG_DIR/acl-rules" ]; then
-      while read -r _user _rules; do
-        [ -n "$_user" ] || continue
-        printf 'user %s on %s %s\\n' "$_user" "$(conf_quote ">$(cat "$AUTH_DIR/acl-$_user")")" "$_rules"
-      done < "$CONFIG_DIR/acl-rules"
-    fi
+${SH_AUTH_CONF_LINES}
     if [ -n "\${1:-}" ]; then printf 'replicaof %s %s\\n' "$1" "$REDIS_PORT"; fi
   } > "$RUNTIME.tmp"
   mv "$RUNTIME.tmp" "$RUNTIME"

@@ -1,5 +1,6 @@
-import { PATHS, SentinelRedisModel } from './model';
-import { renderTlsDirectives } from './redis-conf';
+import { PATHS } from '../redis/paths';
+import { SentinelRedisModel } from './model';
+import { renderTlsDirectives } from '../redis/redis-conf';
 
 /**
  * Global part of sentinel.conf (ConfigMap). Sentinels resolve and announce hostnames, so a pod

@@ -1,19 +1,17 @@
 import { Construct } from 'constructs';
 import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import { PodDisruptionBudgetV1 } from '@cdktf/provider-kubernetes/lib/pod-disruption-budget-v1';
-import { SecretV1 } from '@cdktf/provider-kubernetes/lib/secret-v1';
 import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 import { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
-import { Password } from '@cdktf/provider-random/lib/password';
-import { RandomProvider } from '@cdktf/provider-random/lib/provider';
 import { AccessClient, AccessPolicy, AccessTarget, ClientAccessProps, MetricsAccessOptions } from '../access/access-policy';
-import { aclPasswordKey, RedisAuth, REDIS_AUTH_FACTORIES, RedisAuthSecretRef } from '../auth/redis-auth';
+import { RedisAuth, REDIS_AUTH_FACTORIES, RedisAuthSecretRef } from '../auth/redis-auth';
+import { authSecret } from '../auth/auth-secret';
+import { metricsSidecar, METRICS_PORT, redisDataContainer, redisPodEnv, redisPodMounts, redisPodVolumes } from '../redis/data-member';
 import { Annotations } from '../core/cdktf';
-import { ensureProvider } from '../core/providers';
 import { checksumAnnotations } from '../core/checksum';
 import { selectorLabels, standardLabels, topologySelector } from '../core/labels';
 import { childName, isDnsLabel, isDnsSubdomain, resourceName } from '../core/names';
-import { execProbe, fieldEnv, placement, preStopHook, Spread, validatePlacement, WorkloadPlacementProps } from '../core/pod-template';
+import { execProbe, placement, preStopHook, Spread, validatePlacement, WorkloadPlacementProps } from '../core/pod-template';
 import { AUTOMOUNT_SERVICE_ACCOUNT_TOKEN, REDIS_UID, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../core/pod-security';
 import { DEFAULT_MAXMEMORY_RATIO, maxmemoryBytes } from '../core/quantity';
 import { IMAGE_ALLOWED, isImage, isMemory, validateNamespace, validateRatio, validateResources } from '../core/rules';
@@ -21,20 +19,20 @@ import { PropsValidator } from '../core/validation';
 import { ConnectionContract, ElastisysConfigMapOptions, PasswordSecretOptions, ThreeScaleSecretOptions, validatePasswordSecret } from '../contract/connection-contract';
 import { ISentinelRedis } from '../endpoint';
 import { DataStorage } from '../storage/data-storage';
-import { dataMemberHost, PATHS, SentinelRedisModel, sentinelHost } from './model';
+import { dataMemberHost, SentinelRedisModel, sentinelHost } from './model';
+import { PATHS } from '../redis/paths';
 import { Availability, AVAILABILITY_FACTORIES } from '../core/availability';
 import { ACL_PERMISSIONS_FACTORIES, AclPermissions, AclUser, authChangingAclRule, EVICTION_POLICY_FACTORIES, EvictionPolicy, Persistence, PERSISTENCE_FACTORIES } from './options';
-import { renderAclRules, renderRedisConf } from './redis-conf';
+import { renderRedisConf } from './redis-conf';
+import { renderAclRules } from '../redis/redis-conf';
 import { renderSentinelConf, renderSentinelMasterConf } from './sentinel-conf';
 import { podChecksumDocuments, renderScripts, sentinelPreStopSeconds } from './scripts';
-import { terraformLiterals } from '../core/escaping';
 import { kubernetesObject } from '../core/registry';
 
 /** Part-of label value of every SentinelRedis object. */
 export const SENTINEL_REDIS_PART_OF = 'sentinel-redis';
 const REDIS_PORT = 6379;
 const SENTINEL_PORT = 26379;
-const METRICS_PORT = 9121;
 
 export interface SentinelRedisProps extends WorkloadPlacementProps, ClientAccessProps {
   /** Namespace to run in (must exist). */
@@ -313,26 +311,10 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
     const m = this.model;
 
     // --- auth Secret -----------------------------------------------------------------------
-    let authSecretName: string;
-    let password: string | undefined;
-    if (auth.source === 'generated') {
-      ensureProvider(this, 'random', (stack) => new RandomProvider(stack, 'random'));
-      const main = new Password(this, 'Password', terraformLiterals({ length: auth.length, special: false }));
-      password = main.result;
-      const data: Record<string, string> = { [auth.passwordKey]: main.result };
-      for (const u of aclUsers) {
-        data[aclPasswordKey(u.name)] = new Password(this, `AclPassword-${u.name}`, terraformLiterals({ length: auth.length, special: false })).result;
-      }
-      const secret = new SecretV1(this, 'AuthSecret', kubernetesObject(this, 'Secret', {
-        metadata: { name: names.authSecret, namespace: m.namespace, labels: this.labels('auth', 'redis') },
-        type: 'Opaque',
-        data,
-      }));
-      authSecretName = secret.metadata.name!;
-    } else {
-      authSecretName = auth.existingSecretName!;
-    }
-    this.auth = { secretName: authSecretName, passwordKey: auth.passwordKey };
+    const secret = authSecret(this, { auth, aclUserNames: aclUsers.map((u) => u.name), secretName: names.authSecret, namespace: m.namespace, labels: this.labels('auth', 'redis') });
+    const authSecretName = secret.ref.secretName;
+    const password = secret.password;
+    this.auth = secret.ref;
     this.password = password;
 
     // --- rendered configuration ------------------------------------------------------------
@@ -359,23 +341,9 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
     const runAs = { uid: REDIS_UID };
     const nodeSpread = props.nodeSpread ?? (ha ? Spread.REQUIRED : Spread.PREFERRED);
     const zoneSpread = props.zoneSpread ?? Spread.PREFERRED;
-    const commonVolumes = [
-      { name: 'config', configMap: { name: configMap.metadata.name, defaultMode: '0444' } },
-      { name: 'scripts', configMap: { name: scriptsMap.metadata.name, defaultMode: '0555' } },
-      { name: 'auth', secret: { secretName: authSecretName, defaultMode: '0440' } },
-      { name: 'run', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } },
-      { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
-      ...(m.tls ? [{ name: 'tls', secret: { secretName: props.tlsSecretName!, defaultMode: '0440' } }] : []),
-    ];
-    const commonMounts = [
-      { name: 'config', mountPath: PATHS.config, readOnly: true },
-      { name: 'scripts', mountPath: PATHS.scripts, readOnly: true },
-      { name: 'auth', mountPath: PATHS.auth, readOnly: true },
-      { name: 'run', mountPath: PATHS.run },
-      { name: 'tmp', mountPath: PATHS.tmp },
-      ...(m.tls ? [{ name: 'tls', mountPath: PATHS.tls, readOnly: true }] : []),
-    ];
-    const env = [fieldEnv('POD_NAME', 'metadata.name'), { name: 'HOME', value: PATHS.tmp }];
+    const commonVolumes = redisPodVolumes({ configMapName: configMap.metadata.name, scriptsMapName: scriptsMap.metadata.name, authSecretName, tlsSecretName: m.tls ? props.tlsSecretName : undefined });
+    const commonMounts = redisPodMounts(m.tls);
+    const env = redisPodEnv();
     const image = props.image ?? 'redis:7.2.7';
     const annotations = (kind: 'data' | 'sentinel') => ({ ...podChecksum(kind), 'redis-topologies.io/availability': availability.value });
 
@@ -402,39 +370,13 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
       ? [{ name: 'data', emptyDir: { sizeLimit: storage.size } }]
       : [];
 
-    const probe = (kind: string) => ['sh', `${PATHS.scripts}/redis-probe.sh`, kind];
-    const dataContainers: any[] = [{
-      name: 'redis',
-      image,
-      command: ['sh', `${PATHS.scripts}/redis-entrypoint.sh`],
-      env,
-      port: [{ name: 'redis', containerPort: REDIS_PORT }],
-      resources: {
-        requests: { memory: memoryLimit, cpu: props.cpuRequest ?? '250m' },
-        limits: { memory: memoryLimit, ...(props.cpuLimit ? { cpu: props.cpuLimit } : {}) },
-      },
-      volumeMount: [...commonMounts, { name: 'data', mountPath: PATHS.data }],
-      securityContext: restrictedContainerSecurityContext(runAs),
+    const dataContainers: any[] = [redisDataContainer({
+      image, port: REDIS_PORT, memoryLimit, cpuRequest: props.cpuRequest ?? '250m', cpuLimit: props.cpuLimit, tls: m.tls, runAs,
       // A primary hands its role over before it stops (see renderRedisPreStop).
-      lifecycle: preStopHook(['sh', `${PATHS.scripts}/redis-prestop.sh`]),
-      startupProbe: execProbe(probe('startup'), { periodSeconds: 5, timeoutSeconds: 5, failureThreshold: Math.ceil(m.bootTimeoutSeconds / 5) + 12 }),
-      livenessProbe: execProbe(probe('liveness'), { periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 }),
-      readinessProbe: execProbe(probe('readiness'), { periodSeconds: 2, timeoutSeconds: 4, failureThreshold: 2 }),
-    }];
+      entrypoint: 'redis-entrypoint.sh', probe: 'redis-probe.sh', preStop: 'redis-prestop.sh', bootTimeoutSeconds: m.bootTimeoutSeconds,
+    })];
     if (props.metrics) {
-      dataContainers.push({
-        name: 'metrics',
-        image: props.metrics.image ?? 'oliver006/redis_exporter:v1.67.0',
-        env: [
-          { name: 'REDIS_ADDR', value: `${m.tls ? 'rediss' : 'redis'}://127.0.0.1:${REDIS_PORT}` },
-          { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: authSecretName, key: auth.passwordKey } } },
-          ...(m.tls ? [{ name: 'REDIS_EXPORTER_TLS_CA_CERT_FILE', value: `${PATHS.tls}/ca.crt` }] : []),
-        ],
-        port: [{ name: 'metrics', containerPort: METRICS_PORT }],
-        resources: { requests: { memory: '32Mi', cpu: '20m' }, limits: { memory: '64Mi' } },
-        securityContext: restrictedContainerSecurityContext({ uid: 59000 }),
-        volumeMount: m.tls ? [{ name: 'tls', mountPath: PATHS.tls, readOnly: true }] : [],
-      });
+      dataContainers.push(metricsSidecar({ image: props.metrics.image, redisPort: REDIS_PORT, tls: m.tls, authSecretName, passwordKey: auth.passwordKey }));
     }
 
     this.dataStatefulSet = new StatefulSetV1(this, 'Data', kubernetesObject(this, 'StatefulSet', {

@@ -42,3 +42,21 @@ export interface ISentinelRedis extends IRedisDataMembers {
   /** Whether sentinels run (false in development mode). */
   readonly highlyAvailable: boolean;
 }
+
+/**
+ * A Redis Cluster: its shards and their members, for what consumes a cluster (backups, monitoring,
+ * a proxy). `dataMemberHosts` lists every member, shard by shard.
+ */
+export interface IRedisCluster extends IRedisDataMembers {
+  /** Each shard's members (member 0 is its first primary) and the slots it was created with. */
+  readonly shards: ReadonlyArray<{
+    readonly index: number;
+    readonly memberHosts: string[];
+    /** The slot range the bootstrap gave the shard at creation (slots move only by a rebalance). */
+    readonly initialSlots: { readonly first: number; readonly last: number };
+  }>;
+  /** The cluster bus port, between members only. */
+  readonly busPort: number;
+  /** The client Service over every ready member, `<service>.<namespace>` (a seed for cluster clients). */
+  readonly serviceHost: string;
+}

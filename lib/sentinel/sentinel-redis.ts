@@ -4,8 +4,8 @@ import { PodDisruptionBudgetV1 } from '@cdktf/provider-kubernetes/lib/pod-disrup
 import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 import { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
 import { AccessClient, AccessPolicy, AccessTarget, ClientAccessProps, MetricsAccessOptions } from '../access/access-policy';
-import { RedisAuth, REDIS_AUTH_FACTORIES, RedisAuthSecretRef } from '../auth/redis-auth';
-import { authSecret } from '../auth/auth-secret';
+import { RedisAuth, RedisAuthSecretRef } from '../auth/redis-auth';
+import { authSecret, validateAuth } from '../auth/auth-secret';
 import { metricsSidecar, METRICS_PORT, redisDataContainer, redisPodEnv, redisPodMounts, redisPodVolumes } from '../redis/data-member';
 import { Annotations } from '../core/cdktf';
 import { checksumAnnotations } from '../core/checksum';
@@ -22,7 +22,8 @@ import { DataStorage } from '../storage/data-storage';
 import { dataMemberHost, SentinelRedisModel, sentinelHost } from './model';
 import { PATHS } from '../redis/paths';
 import { Availability, AVAILABILITY_FACTORIES } from '../core/availability';
-import { ACL_PERMISSIONS_FACTORIES, AclPermissions, AclUser, authChangingAclRule, EVICTION_POLICY_FACTORIES, EvictionPolicy, Persistence, PERSISTENCE_FACTORIES } from './options';
+import { AclPermissions, AclUser } from '../auth/acl';
+import { EVICTION_POLICY_FACTORIES, EvictionPolicy, Persistence, PERSISTENCE_FACTORIES } from './options';
 import { renderRedisConf } from './redis-conf';
 import { renderAclRules } from '../redis/redis-conf';
 import { renderSentinelConf, renderSentinelMasterConf } from './sentinel-conf';
@@ -621,38 +622,9 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
     }
 
     // Auth and ACL users.
-    if (v.option('auth', props.auth, RedisAuth, REDIS_AUTH_FACTORIES)) {
-      const auth = props.auth ?? RedisAuth.generated();
-      if (auth.source === 'existing') {
-        v.check('auth.secretName', auth.existingSecretName, isDnsSubdomain, 'a Secret name');
-        if (props.threeScaleSecret) {
-          v.fail('threeScaleSecret', 'with RedisAuth.fromExistingSecret', 'only with RedisAuth.generated(): the 3scale URL embeds the password, which Terraform does not know for an existing Secret');
-        }
-      } else {
-        v.integer('auth.length', auth.length, 16, 128);
-      }
-      v.check('auth.passwordKey', auth.passwordKey, (k) => /^[-._a-zA-Z0-9]+$/.test(k), 'a Secret key');
-    }
-    if (v.type('aclUsers', props.aclUsers, 'array', 'a list of { name, permissions? }')) {
-      const seen = new Set<string>();
-      (props.aclUsers ?? []).forEach((u, i) => {
-        if (!v.required(`aclUsers[${i}]`, u, 'object', 'an ACL user { name, permissions? }')) return;
-        v.check(`aclUsers[${i}].name`, u.name, (n) => typeof n === 'string' && /^[A-Za-z0-9_-]{1,32}$/.test(n) && n !== 'default', 'letters, digits, "-" and "_", at most 32, not "default"');
-        // The user's password resource is identified by the user name (reordering users must not
-        // rotate passwords), so the name is needed when the plan is written.
-        v.known(`aclUsers[${i}].name`, u.name, 'the user\'s password is a resource identified by its name');
-        if (seen.has(u.name)) v.fail(`aclUsers[${i}].name`, u.name, 'a name not used by another ACL user');
-        seen.add(u.name);
-        if (v.option(`aclUsers[${i}].permissions`, u.permissions, AclPermissions, ACL_PERMISSIONS_FACTORIES) && u.permissions) {
-          const rules = u.permissions.rules;
-          if (v.check(`aclUsers[${i}].permissions`, rules, (r) => typeof r === 'string' && r.trim().length > 0 && !/[\r\n]/.test(r), 'non-empty ACL rules on one line')) {
-            const bad = authChangingAclRule(rules);
-            if (bad !== undefined) {
-              v.fail(`aclUsers[${i}].permissions`, rules, `ACL rules without "${bad}": rules that change a user's password or on/off state would remove or bypass its authentication (the library sets each user's password from its Secret)`);
-            }
-          }
-        }
-      });
+    validateAuth(v, props.auth, props.aclUsers);
+    if (props.auth instanceof RedisAuth && props.auth.source === 'existing' && props.threeScaleSecret) {
+      v.fail('threeScaleSecret', 'with RedisAuth.fromExistingSecret', 'only with RedisAuth.generated(): the 3scale URL embeds the password, which Terraform does not know for an existing Secret');
     }
 
     if (v.type('metrics', props.metrics, 'object', 'metrics options { image?, namespace? }') && props.metrics) {

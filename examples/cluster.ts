@@ -1,0 +1,45 @@
+import { Construct } from 'constructs';
+import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
+import { TerraformStack } from '../lib/core/cdktf';
+import {
+  AccessClient, AzureTier, ClusterPolicy, ClusterSizing, DataStorage, EncryptedStorageClass, PortalCertificates, ShardedRedisCluster, StorageEncryption,
+} from '../lib';
+
+/**
+ * Two Redis Clusters (seeds 003 and 004): `catalog` with the OSS policy (3 shards of a primary
+ * and a replica, clients speak the Cluster protocol to the members), and `sessions` with the
+ * enterprise policy (sized from Azure's Balanced 24 GB SKU, one TLS endpoint through Envoy for
+ * clients that do not speak the Cluster protocol).
+ */
+export class ClusterStack extends TerraformStack {
+  public readonly catalog: ShardedRedisCluster;
+  public readonly sessions: ShardedRedisCluster;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    new KubernetesProvider(this, 'kubernetes', { configPath: '~/.kube/config' });
+    const storage = new EncryptedStorageClass(this, 'ClusterStorage', {
+      name: 'redis-cluster-encrypted',
+      encryption: StorageEncryption.awsEbs(),
+    });
+
+    this.catalog = new ShardedRedisCluster(this, 'Catalog', {
+      namespace: 'redis-cluster',
+      storage: DataStorage.encrypted(storage, '20Gi'),
+      shards: 3,
+      replicasPerShard: 1,
+      memoryLimit: '4Gi',
+      clients: [AccessClient.namespace('shop', { 'app.kubernetes.io/name': 'catalog' })],
+      connectionConfigMap: { namespaces: ['redis-cluster', 'shop'] },
+    });
+
+    this.sessions = new ShardedRedisCluster(this, 'Sessions', {
+      namespace: 'redis-cluster',
+      storage: DataStorage.encrypted(storage, '40Gi'),
+      sizing: ClusterSizing.azure(AzureTier.BALANCED, 24),
+      policy: ClusterPolicy.enterprise({ certificates: PortalCertificates.selfSigned() }),
+      clients: [AccessClient.namespace('shop', { 'app.kubernetes.io/name': 'checkout' })],
+      connectionConfigMap: { namespaces: ['redis-cluster', 'shop'] },
+    });
+  }
+}

@@ -1,0 +1,468 @@
+import { PATHS } from '../redis/paths';
+import { SH_AUTH_CONF_LINES, SH_CONF_QUOTE, SH_LOG, SH_PASSWORD, SH_RCLI, SH_ROLE_OF, shellConstants } from '../redis/shell';
+import { NODES_CONF } from './cluster-conf';
+import { ShardedRedisClusterModel, shardStatefulSetName, slotRanges } from './model';
+
+/** How long a member waits, in total, at boot for its peers' names to resolve before it starts (the repair loop MEETs the rest). */
+export const PEER_DNS_WAIT_SECONDS = 20;
+/** How often the repair loop beside each member looks at the cluster bus, in seconds. */
+export const REPAIR_PERIOD_SECONDS = 2;
+
+/** The scripts the members read (layout.sh and the bootstrap aside: scaling out restarts no member). */
+export const MEMBER_SCRIPTS = ['common.sh', 'member-entrypoint.sh', 'member-repair.sh', 'member-probe.sh', 'member-prestop.sh'] as const;
+/** The config files the members read. */
+export const MEMBER_CONFIG_FILES = ['redis.conf', 'acl-rules'] as const;
+
+/**
+ * layout.sh: shards, replicas per shard and the slot range of each shard at creation. Read by the
+ * bootstrap only, so adding a shard restarts no member.
+ */
+export function renderLayoutSh(m: ShardedRedisClusterModel): string {
+  return `# layout.sh for ${m.namespace}/${m.name}, rendered by redis-topologies. Sourced, not run.
+SHARDS=${m.shards}
+REPLICAS=${m.replicasPerShard}
+# Slot range of each shard when the cluster is created, in shard order (redis-cli's even split).
+SLOT_RANGES='${slotRanges(m.shards).map((r) => `${r.first}-${r.last}`).join(' ')}'
+`;
+}
+
+/** common.sh: the cluster's constants and the helpers every member script and the bootstrap use. */
+export function renderClusterCommonSh(m: ShardedRedisClusterModel): string {
+  const constants: Record<string, string | number> = {
+    NAME: m.name,
+    NAMESPACE: m.namespace,
+    CLUSTER_DOMAIN: m.clusterDomain,
+    HEADLESS: m.headlessService,
+    SHARD_PREFIX: `${shardStatefulSetName(m.name, 0).slice(0, -1)}`,
+    REDIS_PORT: m.redisPort,
+    BUS_PORT: m.busPort,
+    CONFIG_DIR: PATHS.config,
+    SCRIPTS_DIR: PATHS.scripts,
+    AUTH_DIR: PATHS.auth,
+    TLS_DIR: PATHS.tls,
+    RUN_DIR: PATHS.run,
+    DATA_DIR: PATHS.data,
+    NODES_CONF,
+    HOSTS_MAP: `${PATHS.data}/cluster-hosts`,
+    TLS: m.tls ? 1 : 0,
+    BOOT_TIMEOUT: m.bootTimeoutSeconds,
+    HANDOVER_SECONDS: m.handoverSeconds,
+  };
+  return `# common.sh for the cluster ${m.namespace}/${m.name}, rendered by redis-topologies. Sourced, not run.
+${shellConstants(constants)}
+
+: "\${POD_NAME:?POD_NAME must be set (fieldRef metadata.name)}"
+# A member's pod is <name>-shard-<shard>-<ordinal> (the bootstrap's pod is named otherwise and uses neither).
+ORDINAL="\${POD_NAME##*-}"
+_rest="\${POD_NAME%-*}"
+SHARD="\${_rest##*-}"
+
+${SH_LOG}
+
+${SH_PASSWORD}
+
+${SH_CONF_QUOTE}
+
+${SH_RCLI}
+
+${SH_ROLE_OF}
+
+# The stable DNS name of member $2 of shard $1.
+member_host() { printf '%s%s-%s.%s.%s.svc.%s' "$SHARD_PREFIX" "$1" "$2" "$HEADLESS" "$NAMESPACE" "$CLUSTER_DOMAIN"; }
+
+# The address HOST resolves to now; nothing when it does not resolve.
+resolve() { getent hosts "$1" 2>/dev/null | awk 'NR == 1 { print $1 }'; }
+
+# CLUSTER NODES of HOST, without carriage returns; nothing when it does not answer.
+cluster_nodes() { rcli "$1" "$REDIS_PORT" CLUSTER NODES | tr -d '\\r'; }
+
+# cluster_info HOST FIELD: one field of CLUSTER INFO.
+cluster_info() { rcli "$1" "$REDIS_PORT" CLUSTER INFO | tr -d '\\r' | sed -n "s/^$2://p"; }
+
+# replication HOST FIELD: one field of INFO replication.
+replication() { rcli "$1" "$REDIS_PORT" INFO replication | tr -d '\\r' | sed -n "s/^$2://p"; }
+
+# From CLUSTER NODES lines on stdin, "<id> <address> <port> <bus port> <hostname> <flags> <master id> <link> <slot fields>"
+# per node, with the hostname from the line (Redis >= 7.0 gossips it) or, failing that, from the
+# hosts map this member keeps on its data volume (see member-repair.sh); '-' when neither knows it.
+parse_nodes() {
+  awk -v map="$HOSTS_MAP" 'BEGIN { while ((getline l < map) > 0) { split(l, f, " "); known[f[1]] = f[2] } }
+    NF >= 8 {
+      host = "-"; addr = $2
+      c = index(addr, ","); if (c > 0) { host = substr(addr, c + 1); addr = substr(addr, 1, c - 1) }
+      if (host == "-" && ($1 in known)) host = known[$1]
+      at = index(addr, "@"); bus = substr(addr, at + 1); addr = substr(addr, 1, at - 1)
+      match(addr, /:[0-9]+$/); port = substr(addr, RSTART + 1); ip = substr(addr, 1, RSTART - 1)
+      if (ip == "") ip = "-"
+      slots = ""; for (k = 9; k <= NF; k++) slots = slots " " $k
+      print $1, ip, port, bus, host, $3, $4, $8 slots
+    }'
+}
+`;
+}
+
+/**
+ * Member entrypoint. Before redis-server starts, the cluster bus is repaired: in nodes.conf (on
+ * the data volume), this member's own address becomes the pod's, and every peer's address, keyed
+ * by node id, becomes what the peer's stable DNS name resolves to now. That is what lets the same
+ * cluster re-form when every pod was re-created at new addresses: servers refuse hostnames in
+ * CLUSTER MEET (redis/redis#2410) and remember peers by address only. Peers that do not resolve
+ * within PEER_DNS_WAIT_SECONDS (in total, not each) keep their old address; member-repair.sh, which
+ * runs beside the server, MEETs them once they do.
+ */
+export function renderMemberEntrypoint(m: ShardedRedisClusterModel): string {
+  return `#!/bin/sh
+# Cluster member entrypoint for ${m.namespace}/${m.name}, rendered by redis-topologies.
+set -eu
+. ${PATHS.scripts}/common.sh
+: "\${POD_IP:?POD_IP must be set (fieldRef status.podIP)}"
+SELF=$(member_host "$SHARD" "$ORDINAL")
+RUNTIME="$RUN_DIR/redis.conf"
+
+# The runtime config: the base file, the announced name and address, and the secrets.
+write_conf() {
+  umask 077
+  {
+    printf 'include %s/redis.conf\\n' "$CONFIG_DIR"
+    printf 'cluster-announce-hostname %s\\n' "$SELF"
+    printf 'cluster-announce-ip %s\\n' "$POD_IP"
+${SH_AUTH_CONF_LINES}
+  } > "$RUNTIME.tmp"
+  mv "$RUNTIME.tmp" "$RUNTIME"
+}
+
+# Rewrites the addresses in nodes.conf, keyed by node id (a sed of old to new addresses could chain
+# when addresses are reused).
+repair_nodes_conf() {
+  if [ ! -s "$NODES_CONF" ]; then
+    log "no nodes.conf yet: a new member, joined by the bootstrap"
+    return 0
+  fi
+  peers="$RUN_DIR/peers"; found="$RUN_DIR/addresses"
+  parse_nodes < "$NODES_CONF" | awk '$6 !~ /myself/ && $5 != "-" { print $1, $5 }' > "$peers"
+  : > "$found"
+  deadline=$(( $(date +%s) + ${PEER_DNS_WAIT_SECONDS} ))
+  while :; do
+    : > "$peers.next"
+    while read -r id host; do
+      ip=$(resolve "$host")
+      if [ -n "$ip" ]; then printf '%s %s\\n' "$id" "$ip" >> "$found"; else printf '%s %s\\n' "$id" "$host" >> "$peers.next"; fi
+    done < "$peers"
+    mv "$peers.next" "$peers"
+    [ -s "$peers" ] || break
+    if [ "$(date +%s)" -ge "$deadline" ]; then
+      log "not resolvable after ${PEER_DNS_WAIT_SECONDS}s, kept at their old address for now: $(awk '{ printf "%s ", $2 }' "$peers")"
+      break
+    fi
+    sleep 1
+  done
+  awk -v self="$POD_IP" -v found="$found" '
+    BEGIN { while ((getline l < found) > 0) { split(l, f, " "); addr[f[1]] = f[2] } }
+    $1 == "vars" { print; next }
+    {
+      ip = ""
+      if ($3 ~ /myself/) ip = self; else if ($1 in addr) ip = addr[$1]
+      if (ip != "" && match($2, /:[0-9]+@/)) $2 = ip substr($2, RSTART)
+      print
+    }' "$NODES_CONF" > "$NODES_CONF.tmp"
+  mv "$NODES_CONF.tmp" "$NODES_CONF"
+  log "nodes.conf: this member at $POD_IP, $(wc -l < "$found") peers at their current addresses"
+}
+
+write_conf
+repair_nodes_conf
+# The repair loop lives as long as the pod (its parent becomes redis-server).
+sh "$SCRIPTS_DIR/member-repair.sh" &
+exec redis-server "$RUNTIME"
+`;
+}
+
+/**
+ * member-repair.sh, beside every member's server. Every REPAIR_PERIOD_SECONDS it
+ * - keeps a map of node id to hostname on the data volume, for a boot whose nodes.conf lacks them;
+ * - sends one CLUSTER MEET to a peer that is failing or disconnected at an address its stable name
+ *   no longer resolves to (a pod re-created after this member booted, or DNS late at boot). Never
+ *   CLUSTER FORGET, which would ban that node id for 60 s;
+ * - makes a replica whose replication link is down repoint to its primary's current address with
+ *   CLUSTER REPLICATE: Redis 7.0 updates the address from gossip but not the replication link.
+ */
+export function renderMemberRepair(m: ShardedRedisClusterModel): string {
+  return `#!/bin/sh
+# Cluster bus repair loop for ${m.namespace}/${m.name}, rendered by redis-topologies.
+. ${PATHS.scripts}/common.sh
+while :; do
+  sleep ${REPAIR_PERIOD_SECONDS}
+  nodes=$(cluster_nodes 127.0.0.1) || continue
+  [ -n "$nodes" ] || continue
+  parsed=$(printf '%s\\n' "$nodes" | parse_nodes)
+
+  map=$(printf '%s\\n' "$parsed" | awk '$5 != "-" { print $1, $5 }' | sort)
+  if [ -n "$map" ] && [ "$map" != "$(cat "$HOSTS_MAP" 2>/dev/null)" ]; then
+    printf '%s\\n' "$map" > "$HOSTS_MAP.tmp" && mv "$HOSTS_MAP.tmp" "$HOSTS_MAP"
+  fi
+
+  printf '%s\\n' "$parsed" | awk '$6 !~ /myself/ && $5 != "-" && ($6 ~ /fail/ || $6 ~ /noaddr/ || $8 == "disconnected") { print $1, $2, $3, $4, $5 }' |
+    while read -r id ip port bus host; do
+      now=$(resolve "$host")
+      if [ -n "$now" ] && [ "$now" != "$ip" ]; then
+        log "$host ($id) is at $now, not $ip: CLUSTER MEET $now"
+        rcli 127.0.0.1 "$REDIS_PORT" CLUSTER MEET "$now" "$port" "$bus" >/dev/null || true
+      fi
+    done
+
+  me=$(printf '%s\\n' "$parsed" | awk '$6 ~ /myself/')
+  case "$me" in
+    *slave*)
+      primary=$(printf '%s' "$me" | awk '{ print $7 }')
+      at=$(printf '%s\\n' "$parsed" | awk -v id="$primary" '$1 == id { print $2 }')
+      if [ -n "$at" ] && [ "$at" != "-" ] && [ "$(replication 127.0.0.1 master_link_status)" != up ]; then
+        linked=$(replication 127.0.0.1 master_host)
+        if [ "$linked" != "$at" ]; then
+          log "replication points at $linked, but primary $primary is at $at: CLUSTER REPLICATE"
+          rcli 127.0.0.1 "$REDIS_PORT" CLUSTER REPLICATE "$primary" >/dev/null || true
+        fi
+      fi ;;
+  esac
+done
+`;
+}
+
+/**
+ * Member probes. `startup` and `liveness` pass when the server answers anything (also LOADING), so
+ * a long load or sync never gets a pod killed; `readiness` passes when this member sees the cluster
+ * as ok and is a primary or a replica with its link up.
+ */
+export function renderMemberProbe(m: ShardedRedisClusterModel): string {
+  return `#!/bin/sh
+# Cluster member probe for ${m.namespace}/${m.name}: member-probe.sh startup|liveness|readiness
+. ${PATHS.scripts}/common.sh
+case "\${1:-readiness}" in
+  startup|liveness)
+    rcli 127.0.0.1 "$REDIS_PORT" PING >/dev/null ;;
+  readiness)
+    [ "$(cluster_info 127.0.0.1 cluster_state)" = ok ] || exit 1
+    info=$(rcli 127.0.0.1 "$REDIS_PORT" INFO replication) || exit 1
+    case "$info" in
+      *role:master*) exit 0 ;;
+      *master_link_status:up*) exit 0 ;;
+    esac
+    exit 1 ;;
+  *) echo "usage: $0 startup|liveness|readiness" >&2; exit 2 ;;
+esac
+`;
+}
+
+/**
+ * preStop hook: a primary that owns slots hands them to an in-sync replica before it stops
+ * (rolling update, drain, eviction). It asks the replica for CLUSTER FAILOVER, which pauses writes
+ * on this primary until the replica has every one, then promotes it with a new epoch; the hook
+ * waits, at most HANDOVER_SECONDS, until this member reports itself a replica. Replicas, and a
+ * primary without an online replica, stop at once.
+ */
+export function renderMemberPreStop(m: ShardedRedisClusterModel): string {
+  return `#!/bin/sh
+# Cluster member preStop hook for ${m.namespace}/${m.name}, rendered by redis-topologies.
+. ${PATHS.scripts}/common.sh
+info=$(rcli 127.0.0.1 "$REDIS_PORT" INFO replication | tr -d '\\r') || exit 0
+case "$info" in *role:master*) ;; *) exit 0 ;; esac
+slots=$(cluster_nodes 127.0.0.1 | parse_nodes | awk '$6 ~ /myself/ { print NF - 8 }')
+[ "\${slots:-0}" -gt 0 ] || exit 0
+replica=$(printf '%s\\n' "$info" | sed -n 's/^slave[0-9]*:ip=\\([^,]*\\),port=\\([0-9]*\\),state=online.*/\\1 \\2/p' | head -n 1)
+if [ -z "$replica" ]; then
+  hook_log "handover: no online replica; this shard's slots are unavailable until this member is back"
+  exit 0
+fi
+set -- $replica
+hook_log "handover: asking replica $1 to take over this shard (CLUSTER FAILOVER)"
+if ! rcli "$1" "$2" CLUSTER FAILOVER | grep -q OK; then
+  hook_log "handover: the replica refused CLUSTER FAILOVER; stopping (the cluster fails over after cluster-node-timeout)"
+  exit 0
+fi
+started=$(date +%s)
+while [ $(( $(date +%s) - started )) -lt "$HANDOVER_SECONDS" ]; do
+  if [ "$(role_of 127.0.0.1)" = slave ]; then
+    hook_log "handover: done in $(( $(date +%s) - started ))s, this member is now a replica"
+    exit 0
+  fi
+  sleep 0.1
+done
+hook_log "handover: no promotion within \${HANDOVER_SECONDS}s; stopping (the cluster fails over after cluster-node-timeout)"
+`;
+}
+
+/**
+ * The bootstrap (a Job, re-run whenever the layout changes; idempotent). It
+ * 1. waits until every member of the layout answers (never forms a partial cluster);
+ * 2. on a new cluster, gives each shard's member 0 its own config epoch and its slot range;
+ * 3. meets every member that does not know the cluster yet (addresses, since CLUSTER MEET refuses names);
+ * 4. makes every other member of a shard a replica of that shard's primary (whichever member it
+ *    is after failovers); a new shard's member 0 becomes its primary;
+ * 5. after adding shards, moves slots to them (redis-cli --cluster rebalance --cluster-use-empty-masters);
+ * 6. refuses a cluster whose slots are held by a node outside the layout (a scale-in not drained);
+ * 7. declares the cluster formed only when every member reports cluster_state:ok and every
+ *    replica master_link_status:up: a primary lost before its replica's first sync comes back empty.
+ * On a formed cluster it changes nothing.
+ */
+export function renderBootstrap(m: ShardedRedisClusterModel): string {
+  return `#!/bin/sh
+# Cluster bootstrap for ${m.namespace}/${m.name}, rendered by redis-topologies. Idempotent.
+set -eu
+. ${PATHS.scripts}/common.sh
+. "$SCRIPTS_DIR/layout.sh"
+WORK="\${TMPDIR:-/tmp}/bootstrap"
+mkdir -p "$WORK"
+started=$(date +%s)
+elapsed() { echo $(( $(date +%s) - started )); }
+give_up() { log "$*"; exit 1; }
+members() {
+  _s=0
+  while [ "$_s" -lt "$SHARDS" ]; do
+    _i=0
+    while [ "$_i" -le "$REPLICAS" ]; do printf '%s %s %s\\n' "$_s" "$_i" "$(member_host "$_s" "$_i")"; _i=$((_i + 1)); done
+    _s=$((_s + 1))
+  done
+}
+# wait_until WHAT COMMAND...: COMMAND succeeds, or the bootstrap gives up after BOOT_TIMEOUT.
+wait_until() {
+  _what=$1; shift
+  until "$@"; do
+    [ "$(elapsed)" -lt "$BOOT_TIMEOUT" ] || give_up "gave up after $(elapsed)s waiting for $_what"
+    sleep 1
+  done
+}
+
+# 1. Every member answers: "<shard> <ordinal> <host> <address> <node id>" per member.
+every_member_answers() {
+  : > "$WORK/members"; _missing=""
+  members > "$WORK/layout"
+  while read -r s i host; do
+    ip=$(resolve "$host"); id=""
+    if [ -n "$ip" ]; then id=$(rcli "$host" "$REDIS_PORT" CLUSTER MYID | tr -d '\\r'); fi
+    if [ -n "$id" ]; then printf '%s %s %s %s %s\\n' "$s" "$i" "$host" "$ip" "$id" >> "$WORK/members"; else _missing="$_missing $host"; fi
+  done < "$WORK/layout"
+  [ -z "$_missing" ] && return 0
+  log "waiting for:$_missing"
+  return 1
+}
+wait_until "every member to answer" every_member_answers
+TOTAL=$(wc -l < "$WORK/members")
+log "all $TOTAL members answer"
+field() { awk -v s="$1" -v i="$2" -v k="$3" '$1 == s && $2 == i { print $k }' "$WORK/members"; }
+
+# 2. A new cluster: no member knows another and none owns a slot.
+fresh=1
+while read -r s i host ip id; do
+  if [ "$(cluster_info "$host" cluster_known_nodes)" != 1 ] || [ "$(cluster_info "$host" cluster_slots_assigned)" != 0 ]; then fresh=0; fi
+done < "$WORK/members"
+if [ "$fresh" = 1 ]; then
+  log "a new cluster: assigning $SHARDS slot ranges ($SLOT_RANGES)"
+  s=0
+  for range in $SLOT_RANGES; do
+    host=$(field "$s" 0 3)
+    rcli "$host" "$REDIS_PORT" CLUSTER SET-CONFIG-EPOCH $((s + 1)) >/dev/null || true
+    rcli "$host" "$REDIS_PORT" CLUSTER ADDSLOTSRANGE "\${range%-*}" "\${range#*-}" | grep -q OK || give_up "CLUSTER ADDSLOTSRANGE $range on $host failed"
+    s=$((s + 1))
+  done
+fi
+
+# 3. Anchor: a member that owns slots. Every member that does not know it yet is met.
+anchor=""
+while read -r s i host ip id; do
+  if [ -z "$anchor" ] && [ "$(cluster_info "$host" cluster_slots_assigned)" != 0 ]; then anchor=$host; fi
+done < "$WORK/members"
+[ -n "$anchor" ] || give_up "no member owns a slot, yet they are not all new: look at CLUSTER NODES of every member"
+anchor_id=$(rcli "$anchor" "$REDIS_PORT" CLUSTER MYID | tr -d '\\r')
+while read -r s i host ip id; do
+  if ! cluster_nodes "$host" | grep -q "^$anchor_id "; then
+    log "meeting $host ($ip)"
+    rcli "$anchor" "$REDIS_PORT" CLUSTER MEET "$ip" "$REDIS_PORT" "$BUS_PORT" | grep -q OK || give_up "CLUSTER MEET $ip from $anchor failed"
+  fi
+done < "$WORK/members"
+knows_every_member() {
+  while read -r s i host ip id; do
+    _nodes=$(cluster_nodes "$host")
+    for _id in $(awk '{ print $5 }' "$WORK/members"); do
+      printf '%s\\n' "$_nodes" | grep -q "^$_id " || return 1
+    done
+  done < "$WORK/members"
+}
+wait_until "every member to know every other" knows_every_member
+
+# 6. Slots held outside the layout: a shard removed before its slots were moved away.
+members_ids=$(awk '{ print $5 }' "$WORK/members" | tr '\\n' ' ')
+outside=$(cluster_nodes "$anchor" | parse_nodes | awk -v ids=" $members_ids" 'NF > 8 && $6 ~ /master/ && $6 !~ /fail/ && index(ids, " " $1 " ") == 0 { print $5 "(" $1 ")" }')
+[ -z "$outside" ] || give_up "slots are held by nodes outside the layout: $outside. A shard is removed only after its slots are moved away (README: scale-in)"
+
+# 4. Each shard's primary, and its other members as replicas of it.
+new_shards=""
+s=0
+while [ "$s" -lt "$SHARDS" ]; do
+  primary=""
+  i=0
+  while [ "$i" -le "$REPLICAS" ]; do
+    host=$(field "$s" "$i" 3)
+    if cluster_nodes "$host" | parse_nodes | awk '$6 ~ /myself/ && $6 ~ /master/ && NF > 8 { found = 1 } END { exit !found }'; then primary=$host; fi
+    i=$((i + 1))
+  done
+  if [ -z "$primary" ]; then
+    primary=$(field "$s" 0 3)
+    [ "$(role_of "$primary")" = master ] || give_up "shard $s owns no slot and its member 0 is not a primary: look at CLUSTER NODES"
+    new_shards="$new_shards $s"
+    log "shard $s is new: $primary is its primary"
+  fi
+  primary_id=$(rcli "$primary" "$REDIS_PORT" CLUSTER MYID | tr -d '\\r')
+  i=0
+  while [ "$i" -le "$REPLICAS" ]; do
+    host=$(field "$s" "$i" 3)
+    if [ "$host" != "$primary" ]; then
+      follows=$(cluster_nodes "$host" | parse_nodes | awk '$6 ~ /myself/ { print $7 }')
+      if [ "$follows" != "$primary_id" ]; then
+        log "$host joins shard $s as a replica of $primary"
+        replicate() { rcli "$host" "$REDIS_PORT" CLUSTER REPLICATE "$primary_id" | grep -q OK; }
+        wait_until "$host to replicate $primary" replicate
+      fi
+    fi
+    i=$((i + 1))
+  done
+  s=$((s + 1))
+done
+
+# 5. New shards get their share of the slots.
+if [ -n "$new_shards" ] && [ "$fresh" = 0 ]; then
+  log "moving slots to the new shards:$new_shards"
+  tls_args=""
+  if [ "$TLS" = 1 ]; then tls_args="--tls --cacert $TLS_DIR/ca.crt"; fi
+  # shellcheck disable=SC2086
+  REDISCLI_AUTH="$(password)" redis-cli --no-auth-warning $tls_args --cluster rebalance "$(resolve "$anchor"):$REDIS_PORT" --cluster-use-empty-masters \\
+    || give_up "redis-cli --cluster rebalance failed; re-running the bootstrap resumes it"
+fi
+
+# 7. Formed: every member sees the cluster ok, every replica is in sync with its primary.
+formed() {
+  while read -r s i host ip id; do
+    [ "$(cluster_info "$host" cluster_state)" = ok ] || return 1
+    [ "$(cluster_info "$host" cluster_slots_assigned)" = 16384 ] || return 1
+    case "$(role_of "$host")" in
+      master) ;;
+      slave) [ "$(replication "$host" master_link_status)" = up ] || return 1 ;;
+      *) return 1 ;;
+    esac
+  done < "$WORK/members"
+}
+wait_until "cluster_state:ok on every member and every replica in sync" formed
+log "cluster formed: $SHARDS shards, $REPLICAS replica(s) each, 16384 slots, every replica in sync"
+`;
+}
+
+/** The scripts ConfigMap: common.sh, layout.sh, the member scripts and the bootstrap. */
+export function renderClusterScripts(m: ShardedRedisClusterModel): Record<string, string> {
+  return {
+    'common.sh': renderClusterCommonSh(m),
+    'layout.sh': renderLayoutSh(m),
+    'member-entrypoint.sh': renderMemberEntrypoint(m),
+    'member-repair.sh': renderMemberRepair(m),
+    'member-probe.sh': renderMemberProbe(m),
+    'member-prestop.sh': renderMemberPreStop(m),
+    'cluster-bootstrap.sh': renderBootstrap(m),
+  };
+}

@@ -1,0 +1,468 @@
+import { Construct } from 'constructs';
+import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
+import { JobV1 } from '@cdktf/provider-kubernetes/lib/job-v1';
+import { PodDisruptionBudgetV1 } from '@cdktf/provider-kubernetes/lib/pod-disruption-budget-v1';
+import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
+import { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
+import { AccessClient, AccessPolicy, AccessTarget, ClientAccessProps, MetricsAccessOptions } from '../access/access-policy';
+import { AclPermissions, AclUser } from '../auth/acl';
+import { authSecret, validateAuth } from '../auth/auth-secret';
+import { RedisAuth, RedisAuthSecretRef } from '../auth/redis-auth';
+import { checksumAnnotations } from '../core/checksum';
+import { selectorLabels, standardLabels, topologySelector } from '../core/labels';
+import { childName, isDnsLabel, isDnsSubdomain, resourceName } from '../core/names';
+import { fieldEnv, placement, Spread, validatePlacement, WorkloadPlacementProps } from '../core/pod-template';
+import { AUTOMOUNT_SERVICE_ACCOUNT_TOKEN, REDIS_UID, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../core/pod-security';
+import { DEFAULT_MAXMEMORY_RATIO, maxmemoryBytes } from '../core/quantity';
+import { kubernetesObject } from '../core/registry';
+import { IMAGE_ALLOWED, isImage, isMemory, validateNamespace, validateRatio, validateResources } from '../core/rules';
+import { PropsValidator } from '../core/validation';
+import { ClusterConfigMapOptions, ClusterConnectionContract, clusterContractNamespaces } from '../contract/cluster-contract';
+import { PasswordSecretOptions, validatePasswordSecret } from '../contract/connection-contract';
+import { IRedisCluster } from '../endpoint';
+import { metricsSidecar, METRICS_PORT, redisDataContainer, redisPodMounts, redisPodVolumes } from '../redis/data-member';
+import { PATHS } from '../redis/paths';
+import { renderAclRules } from '../redis/redis-conf';
+import { EVICTION_POLICY_FACTORIES, EvictionPolicy, Persistence, PERSISTENCE_FACTORIES } from '../sentinel/options';
+import { DataStorage } from '../storage/data-storage';
+import { renderClusterRedisConf } from './cluster-conf';
+import { ClusterProxy } from './cluster-proxy';
+import { clusterMemberHost, ShardedRedisClusterModel, shardStatefulSetName, slotRanges } from './model';
+import { CLUSTER_POLICY_FACTORIES, ClusterPolicy } from './options';
+import { MEMBER_CONFIG_FILES, MEMBER_SCRIPTS, renderClusterScripts } from './scripts';
+import { ClusterSizing, SHARDS_ALLOWED } from './sizing';
+
+/** Part-of label value of every ShardedRedisCluster object. */
+export const SHARDED_REDIS_CLUSTER_PART_OF = 'sharded-redis-cluster';
+const REDIS_PORT = 6379;
+const BUS_PORT = 16379;
+/** The label that names a member's shard: the placement rules keep a shard's members apart. */
+export const SHARD_LABEL = 'redis-topologies.io/shard';
+/**
+ * cluster-node-timeout when none is given, in ms. Measured on 3 primaries + 3 replicas (Redis 7.0):
+ * 2000 ms had a killed primary's slots back in 4.2 s, 5000 ms in 8.7 s, Redis's default 15000 in
+ * 23.2 s. 5000 leaves a primary 5 s of stall (a fork of a large dataset, a slow disk, a congested
+ * zone link) before the cluster replaces it, and planned changes do not wait for it at all (the
+ * preStop hook hands a primary over with CLUSTER FAILOVER).
+ */
+export const DEFAULT_CLUSTER_NODE_TIMEOUT_MS = 5000;
+
+export interface ShardedRedisClusterProps extends WorkloadPlacementProps, ClientAccessProps {
+  /** Namespace to run in (must exist). */
+  readonly namespace: string;
+  /** Topology name: prefix of every object. @default derived from the construct id */
+  readonly name?: string;
+  /**
+   * Where data lives: persistent (the node id, peers and epochs in nodes.conf must survive a pod's
+   * re-creation), encrypted unless explicitly opted out.
+   */
+  readonly storage: DataStorage;
+  /**
+   * Shards, memory and CPU from a preset (ClusterSizing.azure, .scaleway) or explicit values. Not
+   * together with `shards`, `memoryLimit` or `cpuRequest`. The plan's pod templates carry the
+   * preset and its arithmetic as annotations.
+   * @default none: `shards`, `memoryLimit` and `cpuRequest` or their defaults
+   */
+  readonly sizing?: ClusterSizing;
+  /** Primaries, each owning an even share of the 16,384 slots: 1 (a single-shard cluster) or 3 to 64. @default 3 */
+  readonly shards?: number;
+  /** Replicas of each primary, 1 to 5. @default 1 */
+  readonly replicasPerShard?: number;
+  /** @default ClusterPolicy.oss() */
+  readonly policy?: ClusterPolicy;
+  /** Container image with redis-server, redis-cli and a POSIX shell. @default 'redis:7.2.7' */
+  readonly image?: string;
+  /** Member container memory limit (and request). maxmemory is derived from it. @default '1Gi' */
+  readonly memoryLimit?: string;
+  /** Member container CPU request. @default '250m' */
+  readonly cpuRequest?: string;
+  /** Member container CPU limit. @default none (no CPU throttling) */
+  readonly cpuLimit?: string;
+  /** Share of memoryLimit given to maxmemory. @default 0.8 */
+  readonly maxmemoryRatio?: number;
+  /** @default EvictionPolicy.NOEVICTION */
+  readonly evictionPolicy?: EvictionPolicy;
+  /** Close idle client connections after this many seconds; 0 never. @default 0 */
+  readonly timeoutSeconds?: number;
+  /** @default Persistence.aofEverySecond() */
+  readonly persistence?: Persistence;
+  /** cluster-node-timeout, 1000 to 60000 ms. @default 5000 (see DEFAULT_CLUSTER_NODE_TIMEOUT_MS) */
+  readonly clusterNodeTimeoutMilliseconds?: number;
+  /** Password source. @default RedisAuth.generated() */
+  readonly auth?: RedisAuth;
+  /** Extra ACL users, each with its own password in the auth Secret (key `acl-<name>`). @default none */
+  readonly aclUsers?: AclUser[];
+  /**
+   * A kubernetes.io/tls Secret (tls.crt, tls.key, ca.crt) that turns on TLS for clients, replication
+   * and the cluster bus. Not with the enterprise policy (its proxy cannot reach TLS members, envoy#8440).
+   * @default TLS off inside the topology
+   */
+  readonly tlsSecretName?: string;
+  /** redis_exporter sidecar on port 9121 beside every member. @default off */
+  readonly metrics?: ClusterMetricsOptions;
+  /** The connection ConfigMap; false leaves it out. @default published in the namespace */
+  readonly connectionConfigMap?: ClusterConfigMapOptions | false;
+  /** A Secret with the password (key `password`) in application namespaces, which are then admitted. Only with RedisAuth.generated(). @default not published */
+  readonly passwordSecret?: PasswordSecretOptions;
+  /** Terraform outputs. @default true */
+  readonly outputs?: boolean;
+  /** Prefix of the Terraform output names. @default 'redis_<namespace>_<name>' with '-' as '_' */
+  readonly outputPrefix?: string;
+  /** How long the bootstrap waits for every member, and a member's boot may take. @default 600 */
+  readonly bootTimeoutSeconds?: number;
+  /** Upper bound of a primary's handover to its replica before its pod stops. @default 20 */
+  readonly handoverSeconds?: number;
+}
+
+export interface ClusterMetricsOptions extends MetricsAccessOptions {
+  /** @default 'oliver006/redis_exporter:v1.67.0' */
+  readonly image?: string;
+}
+
+/**
+ * Redis Cluster over 16,384 slots: shards of a primary and replicas, each shard a StatefulSet whose
+ * members never share a node (and, with zone spread, a zone), with clients speaking the Cluster
+ * protocol to the members (OSS policy) or one TLS endpoint through Envoy (enterprise policy). The
+ * same cluster re-forms, with its node ids and data, after every pod is re-created at a new address.
+ */
+export class ShardedRedisCluster extends Construct implements IRedisCluster {
+  public readonly name: string;
+  public readonly namespace: string;
+  public readonly dataMemberHosts: string[];
+  public readonly redisPort = REDIS_PORT;
+  public readonly busPort = BUS_PORT;
+  public readonly auth: RedisAuthSecretRef;
+  public readonly tlsEnabled: boolean;
+  public readonly tlsSecretName?: string;
+  public readonly accessTarget: AccessTarget;
+  public readonly shards: IRedisCluster['shards'];
+  public readonly serviceHost: string;
+  public readonly policy: 'oss' | 'enterprise';
+  public readonly proxyHost?: string;
+  public readonly proxyPort?: number;
+  /** The password, sensitive (a Terraform reference), with RedisAuth.generated(). */
+  public readonly password?: string;
+  public readonly model: ShardedRedisClusterModel;
+  public readonly configFiles: Readonly<Record<string, string>>;
+  public readonly scriptFiles: Readonly<Record<string, string>>;
+  /** One StatefulSet per shard, shard order. */
+  public readonly shardStatefulSets: StatefulSetV1[] = [];
+  public readonly bootstrapJob: JobV1;
+  public readonly accessPolicy: AccessPolicy;
+  public readonly connection: ClusterConnectionContract;
+  /** The Envoy proxy (enterprise policy). */
+  public readonly proxy?: ClusterProxy;
+
+  constructor(scope: Construct, id: string, props: ShardedRedisClusterProps) {
+    super(scope, id);
+    this.validate(props);
+    const name = resourceName(this, props.name, 40);
+    const sizing = props.sizing;
+    const shards = sizing?.shards ?? props.shards ?? 3;
+    const replicas = props.replicasPerShard ?? 1;
+    const memoryLimit = sizing?.memoryLimit ?? props.memoryLimit ?? '1Gi';
+    const cpuRequest = sizing?.cpuRequest ?? props.cpuRequest ?? '250m';
+    const persistence = props.persistence ?? Persistence.aofEverySecond();
+    const auth = props.auth ?? RedisAuth.generated();
+    const aclUsers = props.aclUsers ?? [];
+    const policy = props.policy ?? ClusterPolicy.oss();
+    const headless = childName(name, 'headless');
+    this.name = name;
+    this.namespace = props.namespace;
+    this.policy = policy.kind;
+    const m: ShardedRedisClusterModel = {
+      name,
+      namespace: props.namespace,
+      clusterDomain: props.clusterDomain ?? 'cluster.local',
+      shards,
+      replicasPerShard: replicas,
+      redisPort: REDIS_PORT,
+      busPort: BUS_PORT,
+      headlessService: headless,
+      clusterNodeTimeoutMs: props.clusterNodeTimeoutMilliseconds ?? DEFAULT_CLUSTER_NODE_TIMEOUT_MS,
+      tls: props.tlsSecretName !== undefined,
+      maxmemoryBytes: maxmemoryBytes(memoryLimit, props.maxmemoryRatio ?? DEFAULT_MAXMEMORY_RATIO),
+      evictionPolicy: (props.evictionPolicy ?? EvictionPolicy.NOEVICTION).value,
+      timeoutSeconds: props.timeoutSeconds ?? 0,
+      persistence: persistence.mode,
+      rdbSavePoints: persistence.savePoints,
+      aclUsers: aclUsers.map((u) => ({ name: u.name, rules: (u.permissions ?? AclPermissions.application()).rules })),
+      bootTimeoutSeconds: props.bootTimeoutSeconds ?? 600,
+      handoverSeconds: props.handoverSeconds ?? 20,
+    };
+    this.model = m;
+
+    // --- auth, rendered files --------------------------------------------------------------
+    const secret = authSecret(this, { auth, aclUserNames: aclUsers.map((u) => u.name), secretName: childName(name, 'auth'), namespace: m.namespace, labels: this.labels('auth', 'redis') });
+    this.auth = secret.ref;
+    this.password = secret.password;
+    this.configFiles = { 'redis.conf': renderClusterRedisConf(m), 'acl-rules': renderAclRules(m) };
+    this.scriptFiles = renderClusterScripts(m);
+    const configMap = new ConfigMapV1(this, 'Config', kubernetesObject(this, 'ConfigMap', {
+      metadata: { name: childName(name, 'config'), namespace: m.namespace, labels: this.labels('config', 'redis') },
+      data: { ...this.configFiles },
+    }));
+    const scriptsMap = new ConfigMapV1(this, 'Scripts', kubernetesObject(this, 'ConfigMap', {
+      metadata: { name: childName(name, 'scripts'), namespace: m.namespace, labels: this.labels('config', 'redis') },
+      data: { ...this.scriptFiles },
+    }));
+    const pick = (files: Readonly<Record<string, string>>, keys: readonly string[]) => Object.fromEntries(keys.map((k) => [k, files[k]]));
+    // Members roll on a change of what they read; layout.sh and the bootstrap are not among it, so
+    // adding a shard restarts no member.
+    const memberChecksum = checksumAnnotations(pick(this.configFiles, MEMBER_CONFIG_FILES), pick(this.scriptFiles, MEMBER_SCRIPTS));
+    const sizingAnnotations = sizing ? sizing.annotations() : {};
+
+    // --- members: one StatefulSet per shard behind one headless Service ----------------------
+    const runAs = { uid: REDIS_UID };
+    const image = props.image ?? 'redis:7.2.7';
+    const memberId = this.identity('member', 'redis');
+    const memberSelector = selectorLabels(memberId);
+    const headlessService = new ServiceV1(this, 'Headless', kubernetesObject(this, 'Service', {
+      metadata: { name: headless, namespace: m.namespace, labels: standardLabels(memberId) },
+      spec: {
+        clusterIp: 'None',
+        // Members find each other by name before they are ready (a cluster is ready only once formed).
+        publishNotReadyAddresses: true,
+        selector: memberSelector,
+        port: [{ name: 'redis', port: REDIS_PORT, targetPort: 'redis' }, { name: 'bus', port: BUS_PORT, targetPort: 'bus' }],
+      },
+    }));
+    const service = new ServiceV1(this, 'Service', kubernetesObject(this, 'Service', {
+      metadata: { name, namespace: m.namespace, labels: standardLabels(memberId) },
+      spec: { type: 'ClusterIP', selector: memberSelector, port: [{ name: 'redis', port: REDIS_PORT, targetPort: 'redis' }] },
+    }));
+    const volumes = redisPodVolumes({ configMapName: configMap.metadata.name, scriptsMapName: scriptsMap.metadata.name, authSecretName: this.auth.secretName, tlsSecretName: props.tlsSecretName });
+    const zoneSpread = props.zoneSpread ?? Spread.PREFERRED;
+    const nodeSpread = props.nodeSpread ?? Spread.REQUIRED;
+    for (let s = 0; s < shards; s++) {
+      const stsName = shardStatefulSetName(name, s);
+      const shardLabels = { ...standardLabels(memberId), [SHARD_LABEL]: String(s) };
+      const shardSelector = { ...memberSelector, [SHARD_LABEL]: String(s) };
+      const claims = props.storage._claims(this, `Shard${s}Claim`, {
+        templateName: 'data', statefulSetName: stsName, namespace: m.namespace, replicas: replicas + 1, replicasProp: 'replicasPerShard', labels: shardLabels,
+      });
+      const shardPlacement = placement(shardSelector, { zoneSpread, nodeSpread, nodeSelector: props.nodeSelector, tolerations: props.tolerations });
+      const container: any = redisDataContainer({
+        image, port: REDIS_PORT, memoryLimit, cpuRequest, cpuLimit: props.cpuLimit, tls: m.tls, runAs,
+        entrypoint: 'member-entrypoint.sh', probe: 'member-probe.sh', preStop: 'member-prestop.sh', bootTimeoutSeconds: m.bootTimeoutSeconds,
+        extraPorts: [{ name: 'bus', containerPort: BUS_PORT }],
+      });
+      // The pod's address: written into nodes.conf and announced on the bus before the server starts.
+      container.env = [...container.env, fieldEnv('POD_IP', 'status.podIP')];
+      const containers: any[] = [container];
+      if (props.metrics) containers.push(metricsSidecar({ image: props.metrics.image, redisPort: REDIS_PORT, tls: m.tls, authSecretName: this.auth.secretName, passwordKey: auth.passwordKey }));
+      this.shardStatefulSets.push(new StatefulSetV1(this, `Shard${s}`, kubernetesObject(this, 'StatefulSet', {
+        metadata: { name: stsName, namespace: m.namespace, labels: shardLabels },
+        spec: {
+          serviceName: headlessService.metadata.name,
+          replicas: String(replicas + 1),
+          podManagementPolicy: 'Parallel',
+          selector: { matchLabels: shardSelector },
+          updateStrategy: [{ type: 'RollingUpdate' }],
+          template: {
+            metadata: { labels: shardLabels, annotations: { ...memberChecksum, ...sizingAnnotations } },
+            spec: {
+              automountServiceAccountToken: AUTOMOUNT_SERVICE_ACCOUNT_TOKEN,
+              enableServiceLinks: false,
+              terminationGracePeriodSeconds: m.handoverSeconds + 10,
+              securityContext: restrictedPodSecurityContext(runAs),
+              ...shardPlacement,
+              // Besides keeping a shard's members apart (required node anti-affinity, zone spread),
+              // spread all members over zones, so primaries of different shards do not pile up.
+              topologySpreadConstraint: [...shardPlacement.topologySpreadConstraint, {
+                maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: [{ matchLabels: { ...memberSelector } }],
+              }],
+              container: containers,
+              volume: [...volumes, ...(props.storage.kind === 'ephemeral' ? [{ name: 'data', emptyDir: { sizeLimit: props.storage.size } }] : [])],
+            },
+          },
+          volumeClaimTemplate: claims.template,
+        },
+        lifecycle: claims.lifecycle,
+        dependsOn: claims.dependsOn,
+      })));
+    }
+    new PodDisruptionBudgetV1(this, 'MemberPdb', kubernetesObject(this, 'PodDisruptionBudget', {
+      metadata: { name: childName(name, 'members'), namespace: m.namespace, labels: standardLabels(memberId) },
+      // One member at a time, cluster-wide: never both members of a one-replica shard.
+      spec: { maxUnavailable: '1', selector: { matchLabels: memberSelector } },
+    }));
+
+    // --- bootstrap Job -----------------------------------------------------------------------
+    const bootstrapId = this.identity('bootstrap', 'redis');
+    const layout = `${shards}x${replicas + 1}`;
+    this.bootstrapJob = new JobV1(this, 'Bootstrap', kubernetesObject(this, 'Job', {
+      metadata: { name: childName(name, 'bootstrap'), namespace: m.namespace, labels: standardLabels(bootstrapId) },
+      spec: {
+        backoffLimit: 6,
+        template: {
+          // The layout in the template: a new layout replaces the Job (its template cannot change),
+          // so the bootstrap runs again and adds what the layout adds.
+          metadata: { labels: standardLabels(bootstrapId), annotations: { 'redis-topologies.io/layout': layout, ...checksumAnnotations(pick(this.scriptFiles, ['common.sh', 'layout.sh', 'cluster-bootstrap.sh'])) } },
+          spec: {
+            restartPolicy: 'OnFailure',
+            automountServiceAccountToken: AUTOMOUNT_SERVICE_ACCOUNT_TOKEN,
+            enableServiceLinks: false,
+            securityContext: restrictedPodSecurityContext(runAs),
+            nodeSelector: props.nodeSelector ? { ...props.nodeSelector } : undefined,
+            container: [{
+              name: 'bootstrap',
+              image,
+              command: ['sh', `${PATHS.scripts}/cluster-bootstrap.sh`],
+              env: [fieldEnv('POD_NAME', 'metadata.name'), { name: 'HOME', value: PATHS.tmp }],
+              resources: { requests: { memory: '64Mi', cpu: '50m' }, limits: { memory: '64Mi' } },
+              volumeMount: redisPodMounts(m.tls),
+              securityContext: restrictedContainerSecurityContext(runAs),
+            }],
+            volume: volumes,
+          },
+        },
+      },
+      // The apply waits for the cluster to be formed (every replica in sync), and fails if it is not.
+      waitForCompletion: true,
+      timeouts: { create: `${m.bootTimeoutSeconds + 300}s`, update: `${m.bootTimeoutSeconds + 300}s` },
+      dependsOn: this.shardStatefulSets,
+    }));
+
+    // --- interface attributes ----------------------------------------------------------------
+    const ranges = slotRanges(shards);
+    this.shards = ranges.map((slots, s) => ({
+      index: s,
+      memberHosts: Array.from({ length: replicas + 1 }, (_, i) => clusterMemberHost(m, s, i)),
+      initialSlots: slots,
+    }));
+    this.dataMemberHosts = this.shards.flatMap((s) => s.memberHosts);
+    this.serviceHost = `${service.metadata.name}.${m.namespace}`;
+    this.tlsEnabled = m.tls;
+    this.tlsSecretName = props.tlsSecretName;
+    this.accessTarget = {
+      namespace: m.namespace,
+      name,
+      podSelector: topologySelector(name, SHARDED_REDIS_CLUSTER_PART_OF),
+      clientPorts: [REDIS_PORT],
+    };
+
+    // --- enterprise policy: one endpoint through Envoy ----------------------------------------
+    // Clients (named, labelled, or where the details are published) are admitted to the proxy;
+    // the members admit only their peers and the proxy.
+    const published = clusterContractNamespaces(m.namespace, props.connectionConfigMap, props.passwordSecret).filter((ns) => ns !== m.namespace);
+    const enterprise = policy.kind === 'enterprise';
+    if (enterprise) {
+      this.proxy = new ClusterProxy(this, 'Proxy', {
+        cluster: this,
+        options: policy.enterpriseOptions!,
+        identity: { name: 'envoy', instance: name, component: 'proxy', partOf: `${SHARDED_REDIS_CLUSTER_PART_OF}-proxy` },
+        clients: props.clients,
+        accessLabel: props.accessLabel,
+        dns: props.dns,
+        publishedNamespaces: published,
+      });
+    }
+
+    this.connection = new ClusterConnectionContract(this, 'Connection', {
+      details: {
+        clusterName: name,
+        namespace: m.namespace,
+        memberHosts: this.dataMemberHosts,
+        serviceHost: this.serviceHost,
+        redisPort: REDIS_PORT,
+        tls: m.tls,
+        proxyHost: this.proxy?.host,
+        proxyPort: this.proxy?.port,
+        proxyCaCertificatePem: this.proxy?.caCertificatePem,
+        password: this.password,
+      },
+      configMap: props.connectionConfigMap,
+      passwordSecret: props.passwordSecret,
+      outputs: props.outputs,
+      outputPrefix: props.outputPrefix,
+      labels: this.labels('connection', 'redis'),
+    });
+
+    if (this.proxy) {
+      this.proxyHost = this.proxy.host;
+      this.proxyPort = this.proxy.port;
+    }
+
+    // --- access ------------------------------------------------------------------------------
+    // Clients reach the client port of every member (OSS clients follow MOVED to any of them); the
+    // bus port is between the topology's own pods only. The proxy (enterprise) is one of them.
+    this.accessPolicy = new AccessPolicy(this, 'Access', {
+      ...this.accessTarget,
+      peerPorts: [REDIS_PORT, BUS_PORT],
+      clients: enterprise ? [] : [...(props.clients ?? []), ...published.map((ns) => AccessClient.namespace(ns))],
+      accessLabel: enterprise ? false : props.accessLabel,
+      dns: props.dns,
+      metricsPorts: props.metrics ? [METRICS_PORT] : undefined,
+      metrics: props.metrics,
+    });
+  }
+
+  private identity(component: string, app: string) {
+    return { name: app, instance: this.name, component, partOf: SHARDED_REDIS_CLUSTER_PART_OF };
+  }
+
+  private labels(component: string, app: string): Record<string, string> {
+    return standardLabels(this.identity(component, app));
+  }
+
+  private validate(props: ShardedRedisClusterProps): void {
+    const v = new PropsValidator(this);
+    if (!v.required('props', props, 'object', 'a ShardedRedisClusterProps object')) v.throwIfInvalid();
+    validateNamespace(v, 'namespace', props.namespace, true);
+    const NAME = 'a DNS-1123 label of at most 40 characters (room for suffixes like -shard-12-3)';
+    if (v.type('name', props.name, 'string', NAME) && v.known('name', props.name, 'object names and the DNS names in the rendered scripts are derived from it')) {
+      v.check('name', props.name, (n) => isDnsLabel(n, 40), NAME);
+    }
+    if (DataStorage._check(v, 'storage', props.storage) && props.storage.kind === 'ephemeral') {
+      v.fail('storage', 'DataStorage.ephemeral()', 'persistent storage (DataStorage.encrypted(...) or, explicitly, DataStorage.unencrypted(...)): a member keeps its node id, peers and epochs in nodes.conf, which must survive the pod\'s re-creation for the cluster to re-form');
+    }
+
+    // Layout.
+    v.known('shards', props.shards, 'one StatefulSet per shard and its slot range are derived from it');
+    v.known('replicasPerShard', props.replicasPerShard, 'each member\'s DNS name and volume claim are derived from it');
+    v.check('shards', props.shards, (n) => Number.isInteger(n) && (n === 1 || (n >= 3 && n <= 64)), 'an integer: 1 (a single-shard cluster, as Azure runs its smallest sizes) or 3 to 64 (3 is the fewest primaries that can vote a replica into a failed primary\'s place)');
+    v.integer('replicasPerShard', props.replicasPerShard, 1, 5);
+    if (props.sizing !== undefined && ClusterSizing._check(v, 'sizing', props.sizing)) {
+      for (const p of ['shards', 'memoryLimit', 'cpuRequest'] as const) {
+        if (props[p] !== undefined) v.fail(p, props[p], `unset when sizing is given (${props.sizing.source} sets it)`);
+      }
+      if (!v.failed('sizing')) v.check('sizing', props.sizing, (z) => z.shards === 1 || (z.shards >= 3 && z.shards <= 64), `a sizing whose shard count is allowed here (${SHARDS_ALLOWED}, at most 64)`);
+    }
+    if (v.option('policy', props.policy, ClusterPolicy, CLUSTER_POLICY_FACTORIES) && props.policy?.kind === 'enterprise') {
+      ClusterProxy.validateOptions(v, 'policy', props.policy.enterpriseOptions);
+      if (props.tlsSecretName !== undefined) {
+        v.fail('tlsSecretName', props.tlsSecretName, 'unset with ClusterPolicy.enterprise(): Envoy cannot reach members that require TLS with AUTH (envoyproxy/envoy#8440); the proxy speaks TLS to clients, and the members stay behind the network policy');
+      }
+    }
+
+    // Image and resources.
+    v.string('image', props.image, isImage, IMAGE_ALLOWED);
+    validateResources(v, { cpuRequest: props.cpuRequest, cpuLimit: props.cpuLimit, memoryLimit: props.memoryLimit }, {});
+    v.known('memoryLimit', props.memoryLimit, 'maxmemory in redis.conf is derived from it when the plan is written');
+    if (typeof props.memoryLimit === 'string' && isMemory(props.memoryLimit) && maxmemoryBytes(props.memoryLimit, 1) < 32 * 2 ** 20) {
+      v.fail('memoryLimit', props.memoryLimit, 'at least 32Mi');
+    }
+    validateRatio(v, 'maxmemoryRatio', props.maxmemoryRatio, 0.1, 0.95, 'Redis needs headroom for fork and buffers');
+    v.known('maxmemoryRatio', props.maxmemoryRatio, 'maxmemory in redis.conf is derived from it when the plan is written');
+    v.option('evictionPolicy', props.evictionPolicy, EvictionPolicy, EVICTION_POLICY_FACTORIES);
+    v.option('persistence', props.persistence, Persistence, PERSISTENCE_FACTORIES);
+
+    // Durations.
+    v.integer('timeoutSeconds', props.timeoutSeconds, 0, 7 * 24 * 3600);
+    v.integer('clusterNodeTimeoutMilliseconds', props.clusterNodeTimeoutMilliseconds, 1000, 60000);
+    v.integer('bootTimeoutSeconds', props.bootTimeoutSeconds, 30, 3600);
+    v.integer('handoverSeconds', props.handoverSeconds, 5, 300);
+
+    validatePlacement(v, props);
+    v.string('tlsSecretName', props.tlsSecretName, isDnsSubdomain, 'a Secret name');
+    validateAuth(v, props.auth, props.aclUsers);
+    if (v.type('metrics', props.metrics, 'object', 'metrics options { image?, namespace? }') && props.metrics) {
+      v.string('metrics.image', props.metrics.image, isImage, IMAGE_ALLOWED);
+    }
+    v.type('outputs', props.outputs, 'boolean', 'true or false');
+    validatePasswordSecret(v, 'passwordSecret', props.passwordSecret, !(props.auth instanceof RedisAuth) || props.auth.source === 'generated',
+      'only with RedisAuth.generated(): with RedisAuth.fromExistingSecret the password is in your Secret, which Terraform never reads; copy that Secret into the application namespaces yourself');
+    v.throwIfInvalid();
+  }
+}

@@ -4,7 +4,7 @@ import { NODES_CONF } from './cluster-conf';
 import { ShardedRedisClusterModel, shardStatefulSetName, slotRanges } from './model';
 
 /** How long a member waits, in total, at boot for its peers' names to resolve before it starts (the repair loop MEETs the rest). */
-export const PEER_DNS_WAIT_SECONDS = 20;
+export const PEER_DNS_WAIT_SECONDS = 10;
 /** How often the repair loop beside each member looks at the cluster bus, in seconds. */
 export const REPAIR_PERIOD_SECONDS = 2;
 

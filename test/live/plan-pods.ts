@@ -144,8 +144,9 @@ export class Plan {
    * The containers of pod `podName` of the StatefulSet or Deployment `workload`. `secretValues` replaces Terraform
    * references inside Secret data (e.g. the random_password result) by key.
    */
-  public podContainers(workload: string, podName: string, opts: { namespace: string; claims: ClaimStore; secretValues: Record<string, string>; externalSecrets?: Record<string, Record<string, string>> }): PlanContainer[] {
-    const sts = Object.values<any>(this.json.resource.kubernetes_stateful_set_v1 ?? {}).find((s) => s.metadata.name === workload) ?? this.deployment(workload);
+  public podContainers(workload: string, podName: string, opts: { namespace: string; claims: ClaimStore; secretValues: Record<string, string>; externalSecrets?: Record<string, Record<string, string>>; podIP?: string }): PlanContainer[] {
+    const byName = (type: string) => Object.values<any>(this.json.resource[type] ?? {}).find((s) => s.metadata.name === workload);
+    const sts = byName('kubernetes_stateful_set_v1') ?? byName('kubernetes_job_v1') ?? this.deployment(workload);
     const pod = sts.spec.template.spec;
     const podSc = pod.security_context ?? {};
     const volumes = new Map<string, any>((pod.volume ?? []).map((v: any) => [v.name, v]));
@@ -162,6 +163,10 @@ export class Plan {
         if (e.value !== undefined) env[e.name] = literal(e.value, `${workload}/${c.name} env ${e.name}`);
         else if (e.value_from?.field_ref?.field_path === 'metadata.name') env[e.name] = podName;
         else if (e.value_from?.field_ref?.field_path === 'metadata.namespace') env[e.name] = opts.namespace;
+        else if (e.value_from?.field_ref?.field_path === 'status.podIP') {
+          if (opts.podIP === undefined) throw new Error(`${workload}/${c.name}: env ${e.name} is the pod's address; give the emulator one`);
+          env[e.name] = opts.podIP;
+        }
         else if (e.value_from?.secret_key_ref) env[e.name] = this.secretData(e.value_from.secret_key_ref.name, opts)[e.value_from.secret_key_ref.key];
         else throw new Error(`${workload}/${c.name}: env ${e.name} has a source the emulator does not know`);
       }

@@ -143,6 +143,9 @@ export class PodNetwork {
   /** Waiting for the DNS server's answer to a control command, in order. */
   private readonly dnsWaiters: Array<(line: string) => void> = [];
 
+  /** Pods whose DNS names are not published (see unpublish). */
+  private readonly hidden = new Set<string>();
+
   private constructor(public readonly prefix: string, private readonly id: string, private readonly net24: string) {
     this.hubNs = `${prefix}-hub`;
     this.subnet = `${net24}.0/24`;
@@ -286,6 +289,22 @@ export class PodNetwork {
     for (const pod of this.pods.values()) await runOk('ip', ['-n', pod.ns, 'neigh', 'flush', 'all']);
   }
 
+  /**
+   * Takes a pod's DNS names out of every hosts file (and the DNS server's answers): a deleted pod
+   * whose replacement has no address yet, as a headless Service's DNS has no record for it.
+   */
+  public unpublish(name: string): void {
+    this.pod(name);
+    this.hidden.add(name);
+    this.writeHostsFiles();
+  }
+
+  /** Publishes a pod's DNS names again (its replacement has an address). */
+  public publish(name: string): void {
+    this.hidden.delete(name);
+    this.writeHostsFiles();
+  }
+
   public addressOf(name: string): string {
     return this.pod(name).address;
   }
@@ -379,7 +398,7 @@ export class PodNetwork {
   }
 
   private hostsLines(): string[] {
-    const pods = [...this.pods.values()].filter((p) => p.dnsNames.length > 0).map((p) => `${p.address} ${p.dnsNames.join(' ')}`);
+    const pods = [...this.pods.values()].filter((p) => p.dnsNames.length > 0 && !this.hidden.has(p.name)).map((p) => `${p.address} ${p.dnsNames.join(' ')}`);
     return [...pods, ...[...this.services].map(([name, pod]) => `${this.pod(pod).address} ${name}`)];
   }
 

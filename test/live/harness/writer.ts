@@ -8,7 +8,9 @@ import * as readline from 'readline';
 import { killGroup, sleep, track, within } from './proc';
 
 export interface WriterConfig {
-  mode: 'sentinel' | 'direct';
+  mode: 'sentinel' | 'direct' | 'cluster';
+  /** Cluster mode (cluster-writer.js, ioredis Cluster): the seed nodes. */
+  nodes?: Array<{ host: string; port: number }>;
   sentinels?: Array<{ host: string; port: number }>;
   masterName?: string;
   host?: string;
@@ -58,6 +60,8 @@ export interface WriterSummary {
 
 // In bin/ so that `import './writer'` never resolves to it (jest tries .js before .ts).
 const WRITER_JS = path.join(__dirname, 'bin', 'writer.js');
+/** The same events from ioredis's Cluster client, which follows MOVED and ASK. */
+const CLUSTER_WRITER_JS = path.join(__dirname, 'bin', 'cluster-writer.js');
 
 export class Writer {
   private readonly acks: AckEvent[] = [];
@@ -153,9 +157,10 @@ export class Writer {
   }
 }
 
-/** Starts writer.js in a namespace (own process group, tracked for cleanup). */
+/** Starts writer.js (cluster-writer.js in cluster mode) in a namespace (own process group, tracked for cleanup). */
 export function startWriter(ns: string, config: WriterConfig): Writer {
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, WRITER_JS, JSON.stringify(config)], {
+  const script = config.mode === 'cluster' ? CLUSTER_WRITER_JS : WRITER_JS;
+  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, script, JSON.stringify(config)], {
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { PATH: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin' },

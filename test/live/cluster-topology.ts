@@ -1,0 +1,254 @@
+/**
+ * LiveCluster: boots a synthesized ShardedRedisCluster with Debian's redis-server, one network
+ * namespace per pod, every container (members and the bootstrap Job) started exactly as the
+ * plan's pod templates say (command, env, mounts, user), with ConfigMap data as Terraform renders
+ * it. Shared by the cluster live test and bench:cluster.
+ */
+import { Plan, ClaimStore, PlanContainer } from './plan-pods';
+import { PodNetwork } from './harness/netns';
+import { EmulatedContainer } from './harness/pod';
+import * as fs from 'fs';
+import * as path from 'path';
+import { execIn, redisCli, waitFor, ExecResult } from './harness/client';
+import { harnessRoot } from './harness/pod';
+import { startWriter, Writer } from './harness/writer';
+import { synth } from '../helpers';
+import { DataStorage, EncryptedStorageClass, ShardedRedisCluster, ShardedRedisClusterProps } from '../../lib';
+
+export const CLUSTER_NAMESPACE = 'live';
+export const CLUSTER_NAME = 'kv';
+/** Reads keys through ioredis's Cluster client: prints the missing sequence numbers as JSON. */
+const CLUSTER_CHECK_JS = path.join(__dirname, 'harness', 'bin', 'cluster-check.js');
+
+/** One line of CLUSTER NODES. */
+export interface ClusterNode {
+  id: string;
+  ip: string;
+  host: string;
+  flags: string[];
+  master: string;
+  configEpoch: number;
+  link: string;
+  slots: string[];
+}
+
+export function parseClusterNodes(text: string): ClusterNode[] {
+  return text.split('\n').map((l) => l.trim()).filter(Boolean).map((l) => {
+    const f = l.split(' ');
+    const [addr, host] = f[1].split(',');
+    return {
+      id: f[0], ip: addr.slice(0, addr.lastIndexOf(':')), host: host ?? '', flags: f[2].split(','), master: f[3],
+      configEpoch: Number(f[6]), link: f[7], slots: f.slice(8),
+    };
+  });
+}
+
+export class LiveCluster {
+  public static async boot(opts: { prefix: string; password: string; subnetIndex?: number; props?: Partial<ShardedRedisClusterProps> }): Promise<LiveCluster> {
+    let topology: ShardedRedisCluster | undefined;
+    const synthed = synth((stack) => {
+      const storageClass = EncryptedStorageClass.fromExisting(stack, 'Encrypted', { storageClassName: 'encrypted-rwo', vouchedBy: 'live test' });
+      topology = new ShardedRedisCluster(stack, 'Kv', {
+        namespace: CLUSTER_NAMESPACE,
+        name: CLUSTER_NAME,
+        storage: DataStorage.encrypted(storageClass, '1Gi'),
+        ...opts.props,
+      });
+    });
+    const live = new LiveCluster(new Plan(synthed.json), topology!, opts.password, await PodNetwork.create(opts.prefix, opts.subnetIndex));
+    for (const { pod, host } of live.members()) await live.net.addPod(pod, [host]);
+    live.clientNs = (await live.net.addPod('client', [])).ns;
+    await live.net.addPod('bootstrap', []);
+    return live;
+  }
+
+  public readonly redisPort = 6379;
+  public clientNs = '';
+  private readonly claims = new ClaimStore();
+  private readonly containers = new Map<string, EmulatedContainer>();
+  private bootstrapRuns = 0;
+
+  private constructor(public readonly plan: Plan, public readonly topology: ShardedRedisCluster, public readonly password: string, public readonly net: PodNetwork) {}
+
+  public get shards(): number {
+    return this.topology.model.shards;
+  }
+
+  public get perShard(): number {
+    return this.topology.model.replicasPerShard + 1;
+  }
+
+  /** Every member: shard, ordinal, pod name, stable DNS name. */
+  public members(): Array<{ shard: number; ordinal: number; pod: string; host: string }> {
+    return this.topology.shards.flatMap((s) => s.memberHosts.map((host, i) => ({ shard: s.index, ordinal: i, pod: `${CLUSTER_NAME}-shard-${s.index}-${i}`, host })));
+  }
+
+  public host(shard: number, ordinal: number): string {
+    return this.topology.shards[shard].memberHosts[ordinal];
+  }
+
+  public pod(shard: number, ordinal: number): string {
+    return `${CLUSTER_NAME}-shard-${shard}-${ordinal}`;
+  }
+
+  /** Starts member (shard, ordinal) as a new pod: fresh emptyDirs, its claim kept, the pod's current address. */
+  public async start(shard: number, ordinal: number): Promise<EmulatedContainer> {
+    const pod = this.pod(shard, ordinal);
+    const [spec] = this.plan.podContainers(`${CLUSTER_NAME}-shard-${shard}`, pod, {
+      namespace: CLUSTER_NAMESPACE, claims: this.claims, secretValues: { password: this.password }, podIP: this.net.addressOf(pod),
+    });
+    const c = new EmulatedContainer(this.net.nsOf(pod), spec);
+    this.containers.set(pod, c);
+    await c.start();
+    return c;
+  }
+
+  public async startAll(): Promise<void> {
+    await Promise.all(this.members().map((m) => this.start(m.shard, m.ordinal)));
+  }
+
+  public container(shard: number, ordinal: number): EmulatedContainer | undefined {
+    return this.containers.get(this.pod(shard, ordinal));
+  }
+
+  public async kill(shard: number, ordinal: number): Promise<void> {
+    await this.container(shard, ordinal)?.kill('SIGKILL');
+  }
+
+  /** Runs the bootstrap Job's container to completion (bounded); returns its exit code and log. */
+  public async bootstrap(timeoutMs = 180_000): Promise<{ code: number | null; log: string }> {
+    this.bootstrapRuns++;
+    const [spec] = this.plan.podContainers(`${CLUSTER_NAME}-bootstrap`, `${CLUSTER_NAME}-bootstrap-run${this.bootstrapRuns}`, {
+      namespace: CLUSTER_NAMESPACE, claims: this.claims, secretValues: { password: this.password },
+    });
+    const c = new EmulatedContainer(this.net.nsOf('bootstrap'), spec);
+    this.containers.set(`bootstrap-${this.bootstrapRuns}`, c);
+    await c.start();
+    const exit = await Promise.race([c.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), timeoutMs))]);
+    if (exit === undefined) {
+      await c.kill('SIGKILL');
+      return { code: null, log: c.logs() };
+    }
+    return { code: exit.code, log: c.logs() };
+  }
+
+  public cli(host: string, args: string[], timeoutMs = 3000): Promise<ExecResult> {
+    return redisCli(this.clientNs, args, { host, port: this.redisPort, password: this.password, timeoutMs });
+  }
+
+  public async nodes(shard: number, ordinal: number): Promise<ClusterNode[]> {
+    const r = await this.cli(this.host(shard, ordinal), ['CLUSTER', 'NODES'], 2000).catch(() => undefined);
+    return r && r.code === 0 ? parseClusterNodes(r.stdout) : [];
+  }
+
+  public async info(shard: number, ordinal: number): Promise<Record<string, string>> {
+    const r = await this.cli(this.host(shard, ordinal), ['CLUSTER', 'INFO'], 2000).catch(() => undefined);
+    const out: Record<string, string> = {};
+    for (const line of (r?.code === 0 ? r.stdout : '').split(/\r?\n/)) {
+      const at = line.indexOf(':');
+      if (at > 0) out[line.slice(0, at)] = line.slice(at + 1).trim();
+    }
+    return out;
+  }
+
+  public async replication(shard: number, ordinal: number): Promise<Record<string, string>> {
+    const r = await this.cli(this.host(shard, ordinal), ['INFO', 'replication'], 2000).catch(() => undefined);
+    const out: Record<string, string> = {};
+    for (const line of (r?.code === 0 ? r.stdout : '').split(/\r?\n/)) {
+      const at = line.indexOf(':');
+      if (at > 0) out[line.slice(0, at)] = line.slice(at + 1).trim();
+    }
+    return out;
+  }
+
+  /**
+   * Healthy: every member reports cluster_state:ok with all 16384 slots, each shard has exactly one
+   * primary owning slots, and its other members are replicas of it with the link up.
+   */
+  public async healthy(): Promise<boolean> {
+    for (const m of this.members()) {
+      const info = await this.info(m.shard, m.ordinal);
+      if (info.cluster_state !== 'ok' || info.cluster_slots_assigned !== '16384') return false;
+    }
+    const nodes = await this.nodes(0, 0);
+    for (let s = 0; s < this.shards; s++) {
+      const hosts = this.topology.shards[s].memberHosts;
+      const shardNodes = nodes.filter((n) => hosts.includes(n.host));
+      const primaries = shardNodes.filter((n) => n.flags.includes('master') && n.slots.length > 0);
+      if (primaries.length !== 1 || shardNodes.length !== hosts.length) return false;
+      for (const n of shardNodes) {
+        if (n === primaries[0]) continue;
+        const ordinal = hosts.indexOf(n.host);
+        const r = await this.replication(s, ordinal);
+        if (n.master !== primaries[0].id || r.master_link_status !== 'up') return false;
+      }
+    }
+    return true;
+  }
+
+  public async waitForHealthy(what: string, timeoutMs = 60_000): Promise<number> {
+    const started = Date.now();
+    await waitFor(() => this.healthy(), { timeoutMs, intervalMs: 250, what });
+    return Date.now() - started;
+  }
+
+  /** The shard whose primary is `host`'s current primary, and that primary's ordinal. */
+  public async primaryOf(shard: number): Promise<number> {
+    const nodes = await this.nodes(shard, 0).then((n) => (n.length > 0 ? n : this.nodes(shard, 1)));
+    const hosts = this.topology.shards[shard].memberHosts;
+    const p = nodes.find((n) => hosts.includes(n.host) && n.flags.includes('master') && !n.flags.includes('fail') && n.slots.length > 0);
+    if (!p) throw new Error(`shard ${shard} has no primary in CLUSTER NODES`);
+    return hosts.indexOf(p.host);
+  }
+
+  public writer(config: { keyPrefix: string; maxWrites: number; maxSeconds: number; intervalMs?: number }): Writer {
+    return startWriter(this.clientNs, {
+      mode: 'cluster',
+      nodes: this.members().map((m) => ({ host: m.host, port: this.redisPort })),
+      password: this.password,
+      ...config,
+    });
+  }
+
+  /** Which of `seqs` have no key `<prefix>:<seq>` holding its number, read by ioredis's Cluster client in the client pod. */
+  public async missingKeys(prefix: string, seqs: number[]): Promise<number[]> {
+    const file = path.join(harnessRoot(), `check-${process.pid}-${Date.now()}.json`);
+    fs.writeFileSync(file, JSON.stringify({ nodes: this.members().map((m) => ({ host: m.host, port: this.redisPort })), password: this.password, prefix, seqs }));
+    try {
+      const r = await execIn(this.clientNs, [process.execPath, CLUSTER_CHECK_JS, file], { timeoutMs: 60_000 });
+      if (r.code !== 0) throw new Error(`cluster-check failed: ${r.stderr || r.stdout}`);
+      return JSON.parse(r.stdout) as number[];
+    } finally {
+      fs.rmSync(file, { force: true });
+    }
+  }
+
+  /**
+   * Every member deleted (kill -9) and re-created at a new address, in `order`, `gapMs` apart: a
+   * deleted pod's DNS name resolves to nothing until its replacement has an address, as a headless
+   * Service publishes it. Returns when the last one has started.
+   */
+  public async recreateAll(order: Array<{ shard: number; ordinal: number }>, gapMs: number): Promise<void> {
+    await Promise.all(order.map((m) => this.kill(m.shard, m.ordinal)));
+    for (const m of order) this.net.unpublish(this.pod(m.shard, m.ordinal));
+    for (const [k, m] of order.entries()) {
+      if (k > 0 && gapMs > 0) await new Promise((r) => setTimeout(r, gapMs));
+      await this.readdress(m.shard, m.ordinal);
+      this.net.publish(this.pod(m.shard, m.ordinal));
+      await this.start(m.shard, m.ordinal);
+    }
+  }
+
+  public async readdress(shard: number, ordinal: number): Promise<string> {
+    return this.net.readdress(this.pod(shard, ordinal));
+  }
+
+  public async destroy(): Promise<void> {
+    await Promise.all([...this.containers.values()].map((c) => c.kill('SIGKILL').catch(() => undefined)));
+    await this.net.destroy();
+  }
+
+  public specOf(shard: number, ordinal: number): PlanContainer | undefined {
+    return this.container(shard, ordinal)?.spec as PlanContainer | undefined;
+  }
+}

@@ -427,8 +427,13 @@ while [ "$s" -lt "$SHARDS" ]; do
   s=$((s + 1))
 done
 
-# 5. New shards get their share of the slots.
+# 5. New shards get their share of the slots, once every member sees every slot served (a member
+# that does not yet refuses the keys moved to it: CLUSTERDOWN).
+sees_cluster_ok() {
+  while read -r s i host ip id; do [ "$(cluster_info "$host" cluster_state)" = ok ] || return 1; done < "$WORK/members"
+}
 if [ -n "$new_shards" ] && [ "$fresh" = 0 ]; then
+  wait_until "every member to see the cluster ok" sees_cluster_ok
   log "moving slots to the new shards:$new_shards"
   tls_args=""
   if [ "$TLS" = 1 ]; then tls_args="--tls --cacert $TLS_DIR/ca.crt"; fi

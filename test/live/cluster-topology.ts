@@ -43,19 +43,25 @@ export function parseClusterNodes(text: string): ClusterNode[] {
   });
 }
 
+/** The live stack's plan: the ShardedRedisCluster with `props` on encrypted claims. */
+export function synthesizeCluster(props: Partial<ShardedRedisClusterProps>): { plan: Plan; topology: ShardedRedisCluster } {
+  let topology: ShardedRedisCluster | undefined;
+  const synthed = synth((stack) => {
+    const storageClass = EncryptedStorageClass.fromExisting(stack, 'Encrypted', { storageClassName: 'encrypted-rwo', vouchedBy: 'live test' });
+    topology = new ShardedRedisCluster(stack, 'Kv', {
+      namespace: CLUSTER_NAMESPACE,
+      name: CLUSTER_NAME,
+      storage: DataStorage.encrypted(storageClass, '1Gi'),
+      ...props,
+    });
+  });
+  return { plan: new Plan(synthed.json), topology: topology! };
+}
+
 export class LiveCluster {
   public static async boot(opts: { prefix: string; password: string; subnetIndex?: number; props?: Partial<ShardedRedisClusterProps> }): Promise<LiveCluster> {
-    let topology: ShardedRedisCluster | undefined;
-    const synthed = synth((stack) => {
-      const storageClass = EncryptedStorageClass.fromExisting(stack, 'Encrypted', { storageClassName: 'encrypted-rwo', vouchedBy: 'live test' });
-      topology = new ShardedRedisCluster(stack, 'Kv', {
-        namespace: CLUSTER_NAMESPACE,
-        name: CLUSTER_NAME,
-        storage: DataStorage.encrypted(storageClass, '1Gi'),
-        ...opts.props,
-      });
-    });
-    const live = new LiveCluster(new Plan(synthed.json), topology!, opts.password, await PodNetwork.create(opts.prefix, opts.subnetIndex));
+    const { plan, topology } = synthesizeCluster(opts.props ?? {});
+    const live = new LiveCluster(plan, topology, opts.password, await PodNetwork.create(opts.prefix, opts.subnetIndex), opts.props ?? {});
     for (const { pod, host } of live.members()) await live.net.addPod(pod, [host]);
     live.clientNs = (await live.net.addPod('client', [])).ns;
     await live.net.addPod('bootstrap', []);
@@ -68,7 +74,33 @@ export class LiveCluster {
   private readonly containers = new Map<string, EmulatedContainer>();
   private bootstrapRuns = 0;
 
-  private constructor(public readonly plan: Plan, public readonly topology: ShardedRedisCluster, public readonly password: string, public readonly net: PodNetwork) {}
+  private constructor(public plan: Plan, public topology: ShardedRedisCluster, public readonly password: string, public readonly net: PodNetwork, private props: Partial<ShardedRedisClusterProps>) {}
+
+  /**
+   * A pull request changing `changes`: synthesizes again and applies what `terraform apply` does
+   * before the controllers act: pods for new members get their network namespaces and start (new
+   * StatefulSets, new ordinals). The caller then runs the bootstrap, as the replaced Job does.
+   */
+  public async replan(changes: Partial<ShardedRedisClusterProps>): Promise<void> {
+    this.props = { ...this.props, ...changes };
+    const next = synthesizeCluster(this.props);
+    this.plan = next.plan;
+    this.topology = next.topology;
+    const existing = new Set(this.net.podList().map((p) => p.name));
+    for (const m of this.members()) {
+      if (existing.has(m.pod)) continue;
+      await this.net.addPod(m.pod, [m.host]);
+      await this.start(m.shard, m.ordinal);
+    }
+  }
+
+  /** Deletes member (shard, ordinal) as the kubelet does: preStop hook, SIGTERM, SIGKILL after the grace period. */
+  public async terminate(shard: number, ordinal: number): Promise<{ preStopMs: number; preStopOutput: string; stopMs: number }> {
+    const c = this.container(shard, ordinal)!;
+    const spec = c.spec as PlanContainer;
+    const r = await c.terminate(spec.preStop, spec.terminationGraceSeconds * 1000);
+    return { preStopMs: r.preStopMs, preStopOutput: r.preStopOutput.trim(), stopMs: r.stopMs };
+  }
 
   public get shards(): number {
     return this.topology.model.shards;

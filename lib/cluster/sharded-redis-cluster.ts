@@ -4,6 +4,9 @@ import { JobV1 } from '@cdktf/provider-kubernetes/lib/job-v1';
 import { PodDisruptionBudgetV1 } from '@cdktf/provider-kubernetes/lib/pod-disruption-budget-v1';
 import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 import { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
+import { DataKubernetesResources } from '@cdktf/provider-kubernetes/lib/data-kubernetes-resources';
+import { Fn, Op } from '../core/cdktf';
+import { terraformLiterals } from '../core/escaping';
 import { AccessClient, AccessPolicy, AccessTarget, ClientAccessProps, MetricsAccessOptions } from '../access/access-policy';
 import { AclPermissions, AclUser } from '../auth/acl';
 import { authSecret, validateAuth } from '../auth/auth-secret';
@@ -112,6 +115,14 @@ export interface ShardedRedisClusterProps extends WorkloadPlacementProps, Client
   readonly bootTimeoutSeconds?: number;
   /** Upper bound of a primary's handover to its replica before its pod stops. @default 20 */
   readonly handoverSeconds?: number;
+  /**
+   * Lets a plan remove shards. Without it, a plan with fewer shards than the cluster runs fails at
+   * `terraform plan` (a precondition reads the shard StatefulSets in the namespace), because
+   * removing a shard's StatefulSet and claims deletes the data of its slots. Set it only after the
+   * slots of the shards to remove were moved away (README: Scale-in), and unset it again after.
+   * @default false
+   */
+  readonly allowShardRemoval?: boolean;
 }
 
 export interface ClusterMetricsOptions extends MetricsAccessOptions {
@@ -234,6 +245,14 @@ export class ShardedRedisCluster extends Construct implements IRedisCluster {
     const volumes = redisPodVolumes({ configMapName: configMap.metadata.name, scriptsMapName: scriptsMap.metadata.name, authSecretName: this.auth.secretName, tlsSecretName: props.tlsSecretName });
     const zoneSpread = props.zoneSpread ?? Spread.PREFERRED;
     const nodeSpread = props.nodeSpread ?? Spread.REQUIRED;
+    // The shard StatefulSets the namespace runs now, read at plan time: fewer shards in the plan
+    // fail it (see allowShardRemoval).
+    const existingShards = props.allowShardRemoval === true ? undefined : new DataKubernetesResources(this, 'RunningShards', terraformLiterals({
+      apiVersion: 'apps/v1',
+      kind: 'StatefulSet',
+      namespace: m.namespace,
+      labelSelector: Object.entries(memberSelector).map(([k, v]) => `${k}=${v}`).join(','),
+    }));
     for (let s = 0; s < shards; s++) {
       const stsName = shardStatefulSetName(name, s);
       const shardLabels = { ...standardLabels(memberId), [SHARD_LABEL]: String(s) };
@@ -251,6 +270,7 @@ export class ShardedRedisCluster extends Construct implements IRedisCluster {
       container.env = [...container.env, fieldEnv('POD_IP', 'status.podIP')];
       const containers: any[] = [container];
       if (props.metrics) containers.push(metricsSidecar({ image: props.metrics.image, redisPort: REDIS_PORT, tls: m.tls, authSecretName: this.auth.secretName, passwordKey: auth.passwordKey }));
+      const lifecycle = s === 0 && existingShards ? { ...claims.lifecycle, precondition: [shardRemovalGuard(existingShards, shards, name)] } : claims.lifecycle;
       this.shardStatefulSets.push(new StatefulSetV1(this, `Shard${s}`, kubernetesObject(this, 'StatefulSet', {
         metadata: { name: stsName, namespace: m.namespace, labels: shardLabels },
         spec: {
@@ -278,7 +298,7 @@ export class ShardedRedisCluster extends Construct implements IRedisCluster {
           },
           volumeClaimTemplate: claims.template,
         },
-        lifecycle: claims.lifecycle,
+        lifecycle,
         dependsOn: claims.dependsOn,
       })));
     }
@@ -332,7 +352,8 @@ export class ShardedRedisCluster extends Construct implements IRedisCluster {
       initialSlots: slots,
     }));
     this.dataMemberHosts = this.shards.flatMap((s) => s.memberHosts);
-    this.serviceHost = `${service.metadata.name}.${m.namespace}`;
+    this.serviceHost = `${name}.${m.namespace}`;
+    void service;
     this.tlsEnabled = m.tls;
     this.tlsSecretName = props.tlsSecretName;
     this.accessTarget = {
@@ -453,6 +474,7 @@ export class ShardedRedisCluster extends Construct implements IRedisCluster {
     v.integer('clusterNodeTimeoutMilliseconds', props.clusterNodeTimeoutMilliseconds, 1000, 60000);
     v.integer('bootTimeoutSeconds', props.bootTimeoutSeconds, 30, 3600);
     v.integer('handoverSeconds', props.handoverSeconds, 5, 300);
+    v.type('allowShardRemoval', props.allowShardRemoval, 'boolean', 'true or false');
 
     validatePlacement(v, props);
     v.string('tlsSecretName', props.tlsSecretName, isDnsSubdomain, 'a Secret name');
@@ -465,4 +487,15 @@ export class ShardedRedisCluster extends Construct implements IRedisCluster {
       'only with RedisAuth.generated(): with RedisAuth.fromExistingSecret the password is in your Secret, which Terraform never reads; copy that Secret into the application namespaces yourself');
     v.throwIfInvalid();
   }
+}
+
+/**
+ * The precondition that fails a plan removing shards: the shard StatefulSets running now (read by
+ * `existing` at plan time) must be no more than the plan's `shards`.
+ */
+function shardRemovalGuard(existing: DataKubernetesResources, shards: number, name: string) {
+  return {
+    condition: Op.lte(Fn.lengthOf(existing.objects), shards),
+    errorMessage: `This plan removes shards of the Redis Cluster "${name}": it has ${shards} shards, fewer than the shard StatefulSets running. Their StatefulSets and volume claims, and the data of their slots, would be deleted. Move their slots to the remaining shards first, then set allowShardRemoval: true for this one plan (README: Scale-in).`,
+  };
 }

@@ -7,6 +7,7 @@ export {
   App,
   Fn,
   Lazy,
+  Op,
   TerraformOutput,
   TerraformStack,
   TerraformVariable,

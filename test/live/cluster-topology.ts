@@ -20,6 +20,25 @@ export const CLUSTER_NAME = 'kv';
 /** Reads keys through ioredis's Cluster client: prints the missing sequence numbers as JSON. */
 const CLUSTER_CHECK_JS = path.join(__dirname, 'harness', 'bin', 'cluster-check.js');
 
+/** The hash slot of a key without a hash tag: CRC16 (XMODEM) of the key, mod 16384 (the cluster spec's keyHashSlot). */
+export function keySlot(key: string): number {
+  let crc = 0;
+  for (const byte of Buffer.from(key)) {
+    crc ^= byte << 8;
+    for (let k = 0; k < 8; k++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x1021) & 0xffff : (crc << 1) & 0xffff;
+  }
+  return crc % 16384;
+}
+
+/** Whether `slot` is in one of CLUSTER NODES' slot fields (`a-b` or `a`; importing/migrating markers ignored). */
+export function inSlots(slot: number, fields: string[]): boolean {
+  return fields.some((f) => {
+    if (f.startsWith('[')) return false;
+    const [a, b] = f.split('-').map(Number);
+    return slot >= a && slot <= (b ?? a);
+  });
+}
+
 /** One line of CLUSTER NODES. */
 export interface ClusterNode {
   id: string;

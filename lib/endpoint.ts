@@ -52,8 +52,8 @@ export interface IRedisCluster extends IRedisDataMembers {
   readonly shards: ReadonlyArray<{
     readonly index: number;
     readonly memberHosts: string[];
-    /** The slot range the bootstrap gave the shard at creation (slots move only by a rebalance). */
-    readonly initialSlots: { readonly first: number; readonly last: number };
+    /** The slot range the bootstrap gave the shard at creation (slots move only by a rebalance); undefined for standalone shards behind twemproxy. */
+    readonly initialSlots?: { readonly first: number; readonly last: number };
   }>;
   /** The cluster bus port, between members only. */
   readonly busPort: number;

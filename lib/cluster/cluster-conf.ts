@@ -11,11 +11,7 @@ export const NODES_CONF = `${PATHS.data}/nodes.conf`;
  * the pod's address.
  */
 export function renderClusterRedisConf(m: ShardedRedisClusterModel): string {
-  return [
-    `# redis.conf for the cluster members of ${m.namespace}/${m.name}, rendered by redis-topologies`,
-    ...renderServerDirectives(m),
-    '',
-    '# cluster',
+  const cluster = m.mode === 'cluster' ? [
     'cluster-enabled yes',
     `cluster-config-file ${NODES_CONF}`,
     `cluster-port ${m.busPort}`,
@@ -28,6 +24,16 @@ export function renderClusterRedisConf(m: ShardedRedisClusterModel): string {
     'cluster-allow-replica-migration no',
     'cluster-require-full-coverage yes',
     ...(m.tls ? ['tls-cluster yes'] : []),
+  ] : [
+    // Standalone shards behind twemproxy: each owns the keys the proxy's hash ring gives it.
+    'cluster-enabled no',
+  ];
+  return [
+    `# redis.conf for the ${m.mode === 'cluster' ? 'cluster members' : 'standalone shards'} of ${m.namespace}/${m.name}, rendered by redis-topologies`,
+    ...renderServerDirectives(m),
+    '',
+    `# ${m.mode === 'cluster' ? 'cluster' : 'no cluster: shards behind twemproxy'}`,
+    ...cluster,
     '',
     ...renderMemoryAndPersistence(m),
     '',

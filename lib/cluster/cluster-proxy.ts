@@ -1,14 +1,10 @@
 import { Construct } from 'constructs';
 import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
-import { PodDisruptionBudgetV1 } from '@cdktf/provider-kubernetes/lib/pod-disruption-budget-v1';
-import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
-import { AccessClient, AccessEgress, AccessGrant, AccessPolicy, ClientAccessProps } from '../access/access-policy';
+import { AccessPolicy, ClientAccessProps } from '../access/access-policy';
 import { checksumAnnotations } from '../core/checksum';
-import { selectorLabels, standardLabels, WorkloadIdentity } from '../core/labels';
+import { standardLabels, WorkloadIdentity } from '../core/labels';
 import { childName } from '../core/names';
-import { placement, Spread } from '../core/pod-template';
-import { AUTOMOUNT_SERVICE_ACCOUNT_TOKEN, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../core/pod-security';
 import { kubernetesObject } from '../core/registry';
 import { IMAGE_ALLOWED, isImage, validateResources } from '../core/rules';
 import { PropsValidator } from '../core/validation';
@@ -17,6 +13,7 @@ import { PortalTls } from '../portal/portal-tls';
 import { PATHS } from '../redis/paths';
 import { ENVOY_IMAGE, EnvoyProxyModel, renderEnvoyConfig } from './envoy-config';
 import { EnterprisePolicyOptions } from './options';
+import { proxyWorkload } from './proxy-workload';
 
 /** Envoy's uid in the official image; set explicitly, the image's user is not a contract. */
 export const ENVOY_UID = 101;
@@ -68,7 +65,6 @@ export class ClusterProxy extends Construct {
     this.name = name;
     this.host = `${name}.${namespace}`;
     const labels = standardLabels(props.identity);
-    const selector = selectorLabels(props.identity);
     const tls = new PortalTls(this, 'Tls', {
       name, namespace, certificates: props.options.certificates, labels,
       commonName: `${name}.${namespace}.svc`, dnsNames: [name, `${name}.${namespace}`, `${name}.${namespace}.svc`],
@@ -86,71 +82,32 @@ export class ClusterProxy extends Construct {
       metadata: { name, namespace, labels },
       data: { ...this.configFiles },
     }));
-    const replicas = props.options.replicas ?? 2;
     const memory = props.options.memoryLimit ?? '128Mi';
-    const runAs = { uid: ENVOY_UID };
-    this.deployment = new DeploymentV1(this, 'Deployment', kubernetesObject(this, 'Deployment', {
-      metadata: { name, namespace, labels },
-      spec: {
-        replicas: String(replicas),
-        selector: { matchLabels: selector },
-        strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '0', maxUnavailable: '1' } },
-        template: {
-          metadata: { labels, annotations: { ...checksumAnnotations(this.configFiles), ...tls.rolloutAnnotations } },
-          spec: {
-            automountServiceAccountToken: AUTOMOUNT_SERVICE_ACCOUNT_TOKEN,
-            enableServiceLinks: false,
-            securityContext: restrictedPodSecurityContext(runAs),
-            ...placement(selector, { zoneSpread: Spread.PREFERRED, nodeSpread: Spread.REQUIRED }),
-            container: [{
-              name: 'envoy',
-              image: props.options.image ?? ENVOY_IMAGE,
-              command: ['envoy', '--config-path', `${PROXY_CONFIG_DIR}/envoy.yaml`, '--log-level', 'warn'],
-              port: [{ name: 'redis-tls', containerPort: PROXY_PORT }],
-              resources: { requests: { memory, cpu: props.options.cpuRequest ?? '100m' }, limits: { memory } },
-              volumeMount: [
-                { name: 'config', mountPath: PROXY_CONFIG_DIR, readOnly: true },
-                { name: 'tls', mountPath: PROXY_TLS_DIR, readOnly: true },
-                { name: 'auth', mountPath: PATHS.auth, readOnly: true },
-                { name: 'tmp', mountPath: PATHS.tmp },
-              ],
-              securityContext: restrictedContainerSecurityContext(runAs),
-              readinessProbe: { tcpSocket: [{ port: 'redis-tls' }], periodSeconds: 2, timeoutSeconds: 2, failureThreshold: 2 },
-              livenessProbe: { tcpSocket: [{ port: 'redis-tls' }], periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
-            }],
-            volume: [
-              { name: 'config', configMap: { name: config.metadata.name, defaultMode: '0444' } },
-              { name: 'tls', secret: { secretName: tls.secretName, defaultMode: '0440' } },
-              // Only the password: Envoy reads the file verbatim, so it must hold the password alone.
-              { name: 'auth', secret: { secretName: c.auth.secretName, defaultMode: '0440', items: [{ key: c.auth.passwordKey, path: c.auth.passwordKey }] } },
-              { name: 'tmp', emptyDir: { sizeLimit: '16Mi' } },
-            ],
-          },
-        },
+    const workload = proxyWorkload(this, {
+      ...props, name, replicas: props.options.replicas ?? 2, port: PROXY_PORT, runAs: { uid: ENVOY_UID },
+      annotations: { ...checksumAnnotations(this.configFiles), ...tls.rolloutAnnotations },
+      container: {
+        name: 'envoy',
+        image: props.options.image ?? ENVOY_IMAGE,
+        command: ['envoy', '--config-path', `${PROXY_CONFIG_DIR}/envoy.yaml`, '--log-level', 'warn'],
+        resources: { requests: { memory, cpu: props.options.cpuRequest ?? '100m' }, limits: { memory } },
+        volumeMount: [
+          { name: 'config', mountPath: PROXY_CONFIG_DIR, readOnly: true },
+          { name: 'tls', mountPath: PROXY_TLS_DIR, readOnly: true },
+          { name: 'auth', mountPath: PATHS.auth, readOnly: true },
+          { name: 'tmp', mountPath: PATHS.tmp },
+        ],
+        livenessProbe: { tcpSocket: [{ port: 'redis' }], periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 3 },
       },
-    }));
-    new PodDisruptionBudgetV1(this, 'Pdb', kubernetesObject(this, 'PodDisruptionBudget', {
-      metadata: { name, namespace, labels },
-      spec: { maxUnavailable: '1', selector: { matchLabels: selector } },
-    }));
-    new ServiceV1(this, 'Service', kubernetesObject(this, 'Service', {
-      metadata: { name, namespace, labels },
-      spec: { type: 'ClusterIP', selector, port: [{ name: 'redis-tls', port: PROXY_PORT, targetPort: 'redis-tls' }] },
-    }));
-    this.accessPolicy = new AccessPolicy(this, 'Access', {
-      namespace, name, podSelector: selector, clientPorts: [PROXY_PORT],
-      peerPorts: [],
-      clients: [...(props.clients ?? []), ...(props.publishedNamespaces ?? []).map((ns) => AccessClient.namespace(ns))],
-      accessLabel: props.accessLabel,
-      dns: props.dns,
-      egress: [AccessEgress.toNamespace(namespace, [c.redisPort], c.accessTarget.podSelector)],
+      volumes: [
+        { name: 'config', configMap: { name: config.metadata.name, defaultMode: '0444' } },
+        { name: 'tls', secret: { secretName: tls.secretName, defaultMode: '0440' } },
+        // Only the password: Envoy reads the file verbatim, so it must hold the password alone.
+        { name: 'auth', secret: { secretName: c.auth.secretName, defaultMode: '0440', items: [{ key: c.auth.passwordKey, path: c.auth.passwordKey }] } },
+        { name: 'tmp', emptyDir: { sizeLimit: '16Mi' } },
+      ],
     });
-    // The members admit the proxy on the client port only (never the bus).
-    new AccessGrant(this, 'MemberGrant', {
-      target: c.accessTarget,
-      clients: [AccessClient.pods(selector)],
-      ports: [c.redisPort],
-      name: childName(c.name, 'allow-proxy'),
-    });
+    this.deployment = workload.deployment;
+    this.accessPolicy = workload.accessPolicy;
   }
 }

@@ -11,6 +11,11 @@ export interface ShardedRedisClusterModel extends RedisServerSettings {
   readonly name: string;
   readonly namespace: string;
   readonly clusterDomain: string;
+  /**
+   * `cluster`: Redis Cluster (cluster-enabled yes, slots, the bus, the bootstrap). `standalone`:
+   * independent shards behind twemproxy, no cluster state.
+   */
+  readonly mode: 'cluster' | 'standalone';
   /** Primaries, each owning a slot range. */
   readonly shards: number;
   /** Replicas per shard: each shard is a StatefulSet of replicas + 1 members. */

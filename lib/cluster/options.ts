@@ -14,6 +14,30 @@ export interface EnterprisePolicyOptions {
   readonly cpuRequest?: string;
 }
 
+/** Options of the twemproxy policy's proxy. */
+export interface TwemproxyPolicyOptions {
+  /**
+   * An image with nutcracker (twemproxy 0.5), a POSIX shell and getent: no official image exists;
+   * build one, e.g. FROM debian:bookworm-slim with `apt-get install nutcracker`, pinned by digest.
+   */
+  readonly image: string;
+  /**
+   * Must be `true`: twemproxy has no TLS, so clients speak plain text to it inside the cluster's
+   * network (the proxy admits only the clients the network policy names).
+   */
+  readonly acknowledgeNoTls: boolean;
+  /** Proxy pods behind the one Service; at least 2. @default 2 */
+  readonly replicas?: number;
+  /** Proxy container memory limit (and request). @default '64Mi' */
+  readonly memoryLimit?: string;
+  /** Proxy container CPU request. @default '100m' */
+  readonly cpuRequest?: string;
+  /** Consecutive failures before a shard is ejected and its keys go to the others. @default 2 */
+  readonly serverFailureLimit?: number;
+  /** How long an ejected shard stays out, in ms. @default 10000 */
+  readonly serverRetryTimeoutMilliseconds?: number;
+}
+
 /**
  * How clients reach the cluster, after Azure Managed Redis's cluster policies (seed 004). Made only
  * by the static factories.
@@ -39,14 +63,27 @@ export class ClusterPolicy {
     return new ClusterPolicy('enterprise', options);
   }
 
+  /**
+   * twemproxy (3scale's pattern, seed 002): standalone shards without replicas behind nutcracker,
+   * which spreads keys by consistent hashing (ketama over murmur, hash tags `{...}`). For caches
+   * only: a shard that fails is ejected and its keys go to the other shards (misses, then new
+   * writes there); no failover, no TLS, and many commands are not proxied
+   * (TWEMPROXY_UNSUPPORTED_COMMANDS).
+   */
+  public static twemproxy(options: TwemproxyPolicyOptions): ClusterPolicy {
+    return new ClusterPolicy('twemproxy', undefined, options);
+  }
+
   /** Makes the class nominal: an object literal with the same fields is not a ClusterPolicy. */
   private readonly optionClass = 'ClusterPolicy';
 
   private constructor(
-    /** `oss` or `enterprise`. */
-    public readonly kind: 'oss' | 'enterprise',
+    /** `oss`, `enterprise` or `twemproxy`. */
+    public readonly kind: 'oss' | 'enterprise' | 'twemproxy',
     /** The proxy's options (enterprise only). */
     public readonly enterpriseOptions: EnterprisePolicyOptions | undefined,
+    /** The proxy's options (twemproxy only). */
+    public readonly twemproxyOptions?: TwemproxyPolicyOptions,
   ) {}
 
   public toString(): string {
@@ -55,4 +92,4 @@ export class ClusterPolicy {
 }
 
 /** The factories that make a ClusterPolicy, for validation messages. */
-export const CLUSTER_POLICY_FACTORIES = 'ClusterPolicy.oss(), ClusterPolicy.enterprise(options)';
+export const CLUSTER_POLICY_FACTORIES = 'ClusterPolicy.oss(), ClusterPolicy.enterprise(options), ClusterPolicy.twemproxy(options)';

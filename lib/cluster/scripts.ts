@@ -89,7 +89,9 @@ parse_nodes() {
   awk -v map="$HOSTS_MAP" 'BEGIN { while ((getline l < map) > 0) { split(l, f, " "); known[f[1]] = f[2] } }
     NF >= 8 {
       host = "-"; addr = $2
-      c = index(addr, ","); if (c > 0) { host = substr(addr, c + 1); addr = substr(addr, 1, c - 1) }
+      # Redis 7.0: ip:port@bus,hostname; 7.2 adds ,tls-port=N,shard-id=ID after the hostname.
+      c = index(addr, ","); if (c > 0) { split(substr(addr, c + 1), h, ","); host = h[1]; addr = substr(addr, 1, c - 1) }
+      if (host == "" || host ~ /=/) host = "-"
       if (host == "-" && ($1 in known)) host = known[$1]
       at = index(addr, "@"); bus = substr(addr, at + 1); addr = substr(addr, 1, at - 1)
       match(addr, /:[0-9]+$/); port = substr(addr, RSTART + 1); ip = substr(addr, 1, RSTART - 1)
@@ -111,6 +113,21 @@ parse_nodes() {
  * runs beside the server, MEETs them once they do.
  */
 export function renderMemberEntrypoint(m: ShardedRedisClusterModel): string {
+  if (m.mode === 'standalone') {
+    return `#!/bin/sh
+# Standalone shard entrypoint for ${m.namespace}/${m.name} (behind twemproxy), rendered by redis-topologies.
+set -eu
+. ${PATHS.scripts}/common.sh
+RUNTIME="$RUN_DIR/redis.conf"
+umask 077
+{
+  printf 'include %s/redis.conf\\n' "$CONFIG_DIR"
+${SH_AUTH_CONF_LINES}
+} > "$RUNTIME.tmp"
+mv "$RUNTIME.tmp" "$RUNTIME"
+exec redis-server "$RUNTIME"
+`;
+  }
   return `#!/bin/sh
 # Cluster member entrypoint for ${m.namespace}/${m.name}, rendered by redis-topologies.
 set -eu
@@ -156,13 +173,17 @@ repair_nodes_conf() {
     fi
     sleep 1
   done
-  awk -v self="$POD_IP" -v found="$found" '
+  awk -v self="$POD_IP" -v found="$found" -v port="$REDIS_PORT" -v bus="$BUS_PORT" '
     BEGIN { while ((getline l < found) > 0) { split(l, f, " "); addr[f[1]] = f[2] } }
     $1 == "vars" { print; next }
     {
       ip = ""
       if ($3 ~ /myself/) ip = self; else if ($1 in addr) ip = addr[$1]
-      if (ip != "" && match($2, /:[0-9]+@/)) $2 = ip substr($2, RSTART)
+      if (ip != "" && match($2, /:[0-9]+@[0-9]+/)) {
+        # The ports are always ours (a peer whose address was taken by another is saved as :0@0, noaddr).
+        $2 = ip ":" port "@" bus substr($2, RSTART + RLENGTH)
+        gsub(/(^|,)noaddr/, "", $3); sub(/^,/, "", $3)
+      }
       print
     }' "$NODES_CONF" > "$NODES_CONF.tmp"
   mv "$NODES_CONF.tmp" "$NODES_CONF"
@@ -201,13 +222,14 @@ while :; do
     printf '%s\\n' "$map" > "$HOSTS_MAP.tmp" && mv "$HOSTS_MAP.tmp" "$HOSTS_MAP"
   fi
 
-  printf '%s\\n' "$parsed" | awk '$6 !~ /myself/ && $5 != "-" && ($6 ~ /fail/ || $6 ~ /noaddr/ || $8 == "disconnected") { print $1, $2, $3, $4, $5 }' |
-    while read -r id ip port bus host; do
+  printf '%s\\n' "$parsed" | awk '$6 !~ /myself/ && $5 != "-" && ($6 ~ /fail/ || $6 ~ /noaddr/ || $8 == "disconnected") { print $1, $2, $5 }' |
+    while read -r id ip host; do
       now=$(resolve "$host")
-      if [ -n "$now" ] && [ "$now" != "$ip" ]; then
-        log "$host ($id) is at $now, not $ip: CLUSTER MEET $now"
-        rcli 127.0.0.1 "$REDIS_PORT" CLUSTER MEET "$now" "$port" "$bus" >/dev/null || true
-      fi
+      [ -n "$now" ] && [ "$now" != "$ip" ] || continue
+      # An address a connected node already has: that is the name's current node (a replaced id stays behind failing).
+      if printf '%s\\n' "$parsed" | awk -v a="$now" '$2 == a && $8 == "connected" { found = 1 } END { exit !found }'; then continue; fi
+      log "$host ($id) is at $now, not $ip: CLUSTER MEET $now"
+      rcli 127.0.0.1 "$REDIS_PORT" CLUSTER MEET "$now" "$REDIS_PORT" "$BUS_PORT" >/dev/null || true
     done
 
   me=$(printf '%s\\n' "$parsed" | awk '$6 ~ /myself/')
@@ -233,6 +255,12 @@ done
  * as ok and is a primary or a replica with its link up.
  */
 export function renderMemberProbe(m: ShardedRedisClusterModel): string {
+  // Local health only, for cluster members one that joined the cluster (knows a peer). The cluster's
+  // own state is not asked: one shard down would make every member unready, and a PodDisruptionBudget
+  // would then block the node drains that fix it.
+  const readiness = m.mode === 'cluster'
+    ? '    [ "$(cluster_info 127.0.0.1 cluster_known_nodes)" -gt 1 ] 2>/dev/null || exit 1'
+    : '    # A standalone shard is ready when it answers as a primary.';
   return `#!/bin/sh
 # Cluster member probe for ${m.namespace}/${m.name}: member-probe.sh startup|liveness|readiness
 . ${PATHS.scripts}/common.sh
@@ -240,7 +268,7 @@ case "\${1:-readiness}" in
   startup|liveness)
     rcli 127.0.0.1 "$REDIS_PORT" PING >/dev/null ;;
   readiness)
-    [ "$(cluster_info 127.0.0.1 cluster_state)" = ok ] || exit 1
+${readiness}
     info=$(rcli 127.0.0.1 "$REDIS_PORT" INFO replication) || exit 1
     case "$info" in
       *role:master*) exit 0 ;;
@@ -260,6 +288,13 @@ esac
  * primary without an online replica, stop at once.
  */
 export function renderMemberPreStop(m: ShardedRedisClusterModel): string {
+  if (m.mode === 'standalone') {
+    return `#!/bin/sh
+# Standalone shard preStop hook for ${m.namespace}/${m.name}: no replica to hand over to; twemproxy
+# ejects the shard after its failure limit and sends its keys to the others until it is back.
+exit 0
+`;
+  }
   return `#!/bin/sh
 # Cluster member preStop hook for ${m.namespace}/${m.name}, rendered by redis-topologies.
 . ${PATHS.scripts}/common.sh
@@ -267,22 +302,26 @@ info=$(rcli 127.0.0.1 "$REDIS_PORT" INFO replication | tr -d '\\r') || exit 0
 case "$info" in *role:master*) ;; *) exit 0 ;; esac
 slots=$(cluster_nodes 127.0.0.1 | parse_nodes | awk '$6 ~ /myself/ { print NF - 8 }')
 [ "\${slots:-0}" -gt 0 ] || exit 0
-replica=$(printf '%s\\n' "$info" | sed -n 's/^slave[0-9]*:ip=\\([^,]*\\),port=\\([0-9]*\\),state=online.*/\\1 \\2/p' | head -n 1)
+# The online replica with the most of this primary's stream (highest offset).
+replica=$(printf '%s\\n' "$info" | sed -n 's/^slave[0-9]*:ip=\\([^,]*\\),port=\\([0-9]*\\),state=online,offset=\\([0-9]*\\).*/\\3 \\1 \\2/p' | sort -n -r | head -n 1)
 if [ -z "$replica" ]; then
   hook_log "handover: no online replica; this shard's slots are unavailable until this member is back"
   exit 0
 fi
 set -- $replica
-hook_log "handover: asking replica $1 to take over this shard (CLUSTER FAILOVER)"
-if ! rcli "$1" "$2" CLUSTER FAILOVER | grep -q OK; then
-  hook_log "handover: the replica refused CLUSTER FAILOVER; stopping (the cluster fails over after cluster-node-timeout)"
-  exit 0
-fi
 started=$(date +%s)
+asked=0
+# A manual failover gives up after 5 s (an election lost to another shard's, all rolled at once):
+# ask again every 6-8 s until this member is a replica or the handover time is spent.
 while [ $(( $(date +%s) - started )) -lt "$HANDOVER_SECONDS" ]; do
   if [ "$(role_of 127.0.0.1)" = slave ]; then
     hook_log "handover: done in $(( $(date +%s) - started ))s, this member is now a replica"
     exit 0
+  fi
+  if [ $(( $(date +%s) - asked )) -ge $(( 6 + $(od -An -N1 -tu1 /dev/urandom) % 3 )) ]; then
+    asked=$(date +%s)
+    reply=$(rcli "$2" "$3" CLUSTER FAILOVER)
+    hook_log "handover: asked replica $2 (offset $1) to take over this shard (CLUSTER FAILOVER): $reply"
   fi
   sleep 0.1
 done
@@ -330,6 +369,9 @@ wait_until() {
     sleep 1
   done
 }
+# A node id, or nothing (an error reply such as LOADING is not an id).
+node_id() { rcli "$1" "$REDIS_PORT" CLUSTER MYID | tr -d '\\r' | grep -E '^[0-9a-f]{40}$' || true; }
+field() { awk -v s="$1" -v i="$2" -v k="$3" '$1 == s && $2 == i { print $k }' "$WORK/members"; }
 
 # 1. Every member answers: "<shard> <ordinal> <host> <address> <node id>" per member.
 every_member_answers() {
@@ -337,7 +379,7 @@ every_member_answers() {
   members > "$WORK/layout"
   while read -r s i host; do
     ip=$(resolve "$host"); id=""
-    if [ -n "$ip" ]; then id=$(rcli "$host" "$REDIS_PORT" CLUSTER MYID | tr -d '\\r'); fi
+    if [ -n "$ip" ]; then id=$(node_id "$host"); fi
     if [ -n "$id" ]; then printf '%s %s %s %s %s\\n' "$s" "$i" "$host" "$ip" "$id" >> "$WORK/members"; else _missing="$_missing $host"; fi
   done < "$WORK/layout"
   [ -z "$_missing" ] && return 0
@@ -347,35 +389,42 @@ every_member_answers() {
 wait_until "every member to answer" every_member_answers
 TOTAL=$(wc -l < "$WORK/members")
 log "all $TOTAL members answer"
-field() { awk -v s="$1" -v i="$2" -v k="$3" '$1 == s && $2 == i { print $k }' "$WORK/members"; }
 
-# 2. A new cluster: no member knows another and none owns a slot.
+# 2. A new cluster (no member knows another): each shard's member 0 gets its own config epoch and,
+# unless an interrupted run already gave it, its slot range.
 fresh=1
 while read -r s i host ip id; do
-  if [ "$(cluster_info "$host" cluster_known_nodes)" != 1 ] || [ "$(cluster_info "$host" cluster_slots_assigned)" != 0 ]; then fresh=0; fi
+  [ "$(cluster_info "$host" cluster_known_nodes)" = 1 ] || fresh=0
 done < "$WORK/members"
 if [ "$fresh" = 1 ]; then
-  log "a new cluster: assigning $SHARDS slot ranges ($SLOT_RANGES)"
+  log "a new cluster: slot ranges $SLOT_RANGES"
   s=0
   for range in $SLOT_RANGES; do
     host=$(field "$s" 0 3)
-    rcli "$host" "$REDIS_PORT" CLUSTER SET-CONFIG-EPOCH $((s + 1)) >/dev/null || true
-    rcli "$host" "$REDIS_PORT" CLUSTER ADDSLOTSRANGE "\${range%-*}" "\${range#*-}" | grep -q OK || give_up "CLUSTER ADDSLOTSRANGE $range on $host failed"
+    if [ "$(cluster_info "$host" cluster_slots_assigned)" = 0 ]; then
+      rcli "$host" "$REDIS_PORT" CLUSTER SET-CONFIG-EPOCH $((s + 1)) >/dev/null || true
+      reply=$(rcli "$host" "$REDIS_PORT" CLUSTER ADDSLOTSRANGE "\${range%-*}" "\${range#*-}" | tr -d '\\r')
+      [ "$reply" = OK ] || give_up "CLUSTER ADDSLOTSRANGE $range on $host: $reply"
+      log "shard $s ($host): slots $range"
+    fi
     s=$((s + 1))
   done
 fi
 
-# 3. Anchor: a member that owns slots. Every member that does not know it yet is met.
+# 3. Anchor: a member that owns slots. Every member that does not know it yet is met, at the
+# address its name resolves to now (CLUSTER MEET refuses names).
 anchor=""
 while read -r s i host ip id; do
   if [ -z "$anchor" ] && [ "$(cluster_info "$host" cluster_slots_assigned)" != 0 ]; then anchor=$host; fi
 done < "$WORK/members"
 [ -n "$anchor" ] || give_up "no member owns a slot, yet they are not all new: look at CLUSTER NODES of every member"
-anchor_id=$(rcli "$anchor" "$REDIS_PORT" CLUSTER MYID | tr -d '\\r')
+anchor_id=$(node_id "$anchor")
 while read -r s i host ip id; do
   if ! cluster_nodes "$host" | grep -q "^$anchor_id "; then
+    ip=$(resolve "$host")
     log "meeting $host ($ip)"
-    rcli "$anchor" "$REDIS_PORT" CLUSTER MEET "$ip" "$REDIS_PORT" "$BUS_PORT" | grep -q OK || give_up "CLUSTER MEET $ip from $anchor failed"
+    reply=$(rcli "$anchor" "$REDIS_PORT" CLUSTER MEET "$ip" "$REDIS_PORT" "$BUS_PORT" | tr -d '\\r')
+    [ "$reply" = OK ] || give_up "CLUSTER MEET $ip from $anchor: $reply"
   fi
 done < "$WORK/members"
 knows_every_member() {
@@ -387,39 +436,64 @@ knows_every_member() {
   done < "$WORK/members"
 }
 wait_until "every member to know every other" knows_every_member
+view() { cluster_nodes "$anchor" | parse_nodes; }
 
-# 6. Slots held outside the layout: a shard removed before its slots were moved away.
-members_ids=$(awk '{ print $5 }' "$WORK/members" | tr '\\n' ' ')
-outside=$(cluster_nodes "$anchor" | parse_nodes | awk -v ids=" $members_ids" 'NF > 8 && $6 ~ /master/ && $6 !~ /fail/ && index(ids, " " $1 " ") == 0 { print $5 "(" $1 ")" }')
-[ -z "$outside" ] || give_up "slots are held by nodes outside the layout: $outside. A shard is removed only after its slots are moved away (README: scale-in)"
+# 4. Node ids outside the layout: holding slots, they are a shard removed before its slots moved
+# away (refused); failing without slots, they are members replaced with empty volumes, forgotten
+# everywhere (only now: CLUSTER FORGET bans an id for 60 s).
+ids=" $(awk '{ printf "%s ", $5 }' "$WORK/members")"
+outside=$(view | awk -v ids="$ids" 'index(ids, " " $1 " ") == 0 && NF > 8 && $6 ~ /master/ && $6 !~ /fail/ { print $5 "(" $1 ")" }')
+[ -z "$outside" ] || give_up "slots are held by nodes outside the layout: $outside. A shard is removed only after its slots are moved away (README: Scale-in)"
+for gone in $(view | awk -v ids="$ids" 'index(ids, " " $1 " ") == 0 && NF == 8 && $6 ~ /fail|noaddr/ { print $1 }'); do
+  log "forgetting $gone, a failed node outside the layout"
+  while read -r s i host ip id; do rcli "$host" "$REDIS_PORT" CLUSTER FORGET "$gone" >/dev/null || true; done < "$WORK/members"
+done
 
-# 4. Each shard's primary, and its other members as replicas of it.
+# 5. Ranges no node owns (a first run stopped between two shards): each goes to its shard if that shard owns nothing.
+if [ "$(cluster_info "$anchor" cluster_slots_assigned)" != 16384 ]; then
+  s=0
+  for range in $SLOT_RANGES; do
+    host=$(field "$s" 0 3)
+    free=$(view | awk -v a="\${range%-*}" -v b="\${range#*-}" '{ for (k = 9; k <= NF; k++) { if ($k ~ /^\\[/) continue; n = split($k, r, "-"); lo = r[1]; hi = (n > 1) ? r[2] : r[1]; if (lo + 0 <= b + 0 && hi + 0 >= a + 0) taken = 1 } } END { print taken ? "no" : "yes" }')
+    if [ "$free" = yes ] && [ "$(cluster_info "$host" cluster_slots_assigned)" = 0 ] && [ "$(role_of "$host")" = master ]; then
+      reply=$(rcli "$host" "$REDIS_PORT" CLUSTER ADDSLOTSRANGE "\${range%-*}" "\${range#*-}" | tr -d '\\r')
+      [ "$reply" = OK ] || give_up "CLUSTER ADDSLOTSRANGE $range on $host: $reply"
+      log "shard $s ($host): unowned slots $range"
+    fi
+    s=$((s + 1))
+  done
+fi
+
+# 6. Each shard's primary as the anchor sees it (whichever member it is after failovers), and its
+# other members as replicas of it; a shard owning nothing is new, its member 0 its primary.
 new_shards=""
 s=0
 while [ "$s" -lt "$SHARDS" ]; do
-  primary=""
-  i=0
-  while [ "$i" -le "$REPLICAS" ]; do
-    host=$(field "$s" "$i" 3)
-    if cluster_nodes "$host" | parse_nodes | awk '$6 ~ /myself/ && $6 ~ /master/ && NF > 8 { found = 1 } END { exit !found }'; then primary=$host; fi
-    i=$((i + 1))
-  done
-  if [ -z "$primary" ]; then
-    primary=$(field "$s" 0 3)
-    [ "$(role_of "$primary")" = master ] || give_up "shard $s owns no slot and its member 0 is not a primary: look at CLUSTER NODES"
+  shard_ids=" $(awk -v s="$s" '$1 == s { printf "%s ", $5 }' "$WORK/members")"
+  primary_id=$(view | awk -v ids="$shard_ids" 'index(ids, " " $1 " ") > 0 && NF > 8 && $6 ~ /master/ && $6 !~ /fail/ { print $1; exit }')
+  if [ -z "$primary_id" ]; then
+    primary_id=$(field "$s" 0 5)
+    [ "$(role_of "$(field "$s" 0 3)")" = master ] || give_up "shard $s owns no slot and its member 0 is not a primary: look at CLUSTER NODES"
     new_shards="$new_shards $s"
-    log "shard $s is new: $primary is its primary"
+    log "shard $s is new: $(field "$s" 0 3) is its primary"
   fi
-  primary_id=$(rcli "$primary" "$REDIS_PORT" CLUSTER MYID | tr -d '\\r')
   i=0
   while [ "$i" -le "$REPLICAS" ]; do
-    host=$(field "$s" "$i" 3)
-    if [ "$host" != "$primary" ]; then
+    host=$(field "$s" "$i" 3); id=$(field "$s" "$i" 5)
+    if [ "$id" != "$primary_id" ]; then
       follows=$(cluster_nodes "$host" | parse_nodes | awk '$6 ~ /myself/ { print $7 }')
       if [ "$follows" != "$primary_id" ]; then
-        log "$host joins shard $s as a replica of $primary"
-        replicate() { rcli "$host" "$REDIS_PORT" CLUSTER REPLICATE "$primary_id" | grep -q OK; }
-        wait_until "$host to replicate $primary" replicate
+        log "$host joins shard $s as a replica of $primary_id"
+        replicate() {
+          _r=$(rcli "$host" "$REDIS_PORT" CLUSTER REPLICATE "$primary_id" | tr -d '\\r')
+          case "$_r" in
+            OK) return 0 ;;
+            *empty*) give_up "$host cannot become a replica: $_r (it holds keys or slots; look at CLUSTER NODES)" ;;
+          esac
+          log "CLUSTER REPLICATE on $host: $_r; retrying"
+          return 1
+        }
+        wait_until "$host to replicate $primary_id" replicate
       fi
     fi
     i=$((i + 1))
@@ -427,22 +501,32 @@ while [ "$s" -lt "$SHARDS" ]; do
   s=$((s + 1))
 done
 
-# 5. New shards get their share of the slots, once every member sees every slot served (a member
-# that does not yet refuses the keys moved to it: CLUSTERDOWN).
+# 7. Slots: a move interrupted mid-way (a slot left migrating/importing) is finished first; then the
+# primaries' shares are evened out (new shards get theirs). Nothing moves on a balanced cluster.
+tls_args=""
+if [ "$TLS" = 1 ]; then tls_args="--tls --cacert $TLS_DIR/ca.crt"; fi
+cluster_cli() {
+  # shellcheck disable=SC2086
+  REDISCLI_AUTH="$(password)" redis-cli --no-auth-warning $tls_args --cluster "$@" 2>&1
+}
 sees_cluster_ok() {
   while read -r s i host ip id; do [ "$(cluster_info "$host" cluster_state)" = ok ] || return 1; done < "$WORK/members"
 }
-if [ -n "$new_shards" ] && [ "$fresh" = 0 ]; then
+if [ "$fresh" = 0 ]; then
+  if view | grep -q '\\['; then
+    log "a slot is left migrating or importing: redis-cli --cluster fix"
+    cluster_cli fix "$(resolve "$anchor"):$REDIS_PORT" --cluster-yes || give_up "redis-cli --cluster fix failed; look at CLUSTER NODES"
+  fi
+  # A member that does not see every slot served refuses keys moved to it (CLUSTERDOWN).
   wait_until "every member to see the cluster ok" sees_cluster_ok
-  log "moving slots to the new shards:$new_shards"
-  tls_args=""
-  if [ "$TLS" = 1 ]; then tls_args="--tls --cacert $TLS_DIR/ca.crt"; fi
-  # shellcheck disable=SC2086
-  REDISCLI_AUTH="$(password)" redis-cli --no-auth-warning $tls_args --cluster rebalance "$(resolve "$anchor"):$REDIS_PORT" --cluster-use-empty-masters \\
-    || give_up "redis-cli --cluster rebalance failed; re-running the bootstrap resumes it"
+  out=$(cluster_cli rebalance "$(resolve "$anchor"):$REDIS_PORT" --cluster-use-empty-masters) || give_up "redis-cli --cluster rebalance failed; re-running the bootstrap resumes it: $out"
+  if printf '%s' "$out" | grep -q '^Moving'; then
+    log "moved slots to even the shards out:$new_shards"
+    printf '%s\\n' "$out" | grep '^Moving' >&2
+  fi
 fi
 
-# 7. Formed: every member sees the cluster ok, every replica is in sync with its primary.
+# 8. Formed: every member sees the cluster ok, every replica is in sync with its primary.
 formed() {
   while read -r s i host ip id; do
     [ "$(cluster_info "$host" cluster_state)" = ok ] || return 1
@@ -461,13 +545,17 @@ log "cluster formed: $SHARDS shards, $REPLICAS replica(s) each, 16384 slots, eve
 
 /** The scripts ConfigMap: common.sh, layout.sh, the member scripts and the bootstrap. */
 export function renderClusterScripts(m: ShardedRedisClusterModel): Record<string, string> {
-  return {
+  const files: Record<string, string> = {
     'common.sh': renderClusterCommonSh(m),
-    'layout.sh': renderLayoutSh(m),
     'member-entrypoint.sh': renderMemberEntrypoint(m),
-    'member-repair.sh': renderMemberRepair(m),
     'member-probe.sh': renderMemberProbe(m),
     'member-prestop.sh': renderMemberPreStop(m),
-    'cluster-bootstrap.sh': renderBootstrap(m),
   };
+  // Standalone shards behind twemproxy have no cluster to form or repair.
+  if (m.mode === 'cluster') {
+    files['layout.sh'] = renderLayoutSh(m);
+    files['member-repair.sh'] = renderMemberRepair(m);
+    files['cluster-bootstrap.sh'] = renderBootstrap(m);
+  }
+  return files;
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'crypto';
 import { Construct } from 'constructs';
 import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import { JobV1 } from '@cdktf/provider-kubernetes/lib/job-v1';
@@ -30,6 +31,7 @@ import { EVICTION_POLICY_FACTORIES, EvictionPolicy, Persistence, PERSISTENCE_FAC
 import { DataStorage } from '../storage/data-storage';
 import { renderClusterRedisConf } from './cluster-conf';
 import { ClusterProxy } from './cluster-proxy';
+import { TwemproxyProxy } from './twemproxy-proxy';
 import { clusterMemberHost, ShardedRedisClusterModel, shardStatefulSetName, slotRanges } from './model';
 import { CLUSTER_POLICY_FACTORIES, ClusterPolicy } from './options';
 import { MEMBER_CONFIG_FILES, MEMBER_SCRIPTS, renderClusterScripts } from './scripts';
@@ -69,7 +71,7 @@ export interface ShardedRedisClusterProps extends WorkloadPlacementProps, Client
   readonly sizing?: ClusterSizing;
   /** Primaries, each owning an even share of the 16,384 slots: 1 (a single-shard cluster) or 3 to 64. @default 3 */
   readonly shards?: number;
-  /** Replicas of each primary, 1 to 5. @default 1 */
+  /** Replicas of each primary, 1 to 5; 0 with the twemproxy policy (it never fails over). @default 1 (0 with ClusterPolicy.twemproxy()) */
   readonly replicasPerShard?: number;
   /** @default ClusterPolicy.oss() */
   readonly policy?: ClusterPolicy;
@@ -148,7 +150,7 @@ export class ShardedRedisCluster extends Construct implements IRedisCluster {
   public readonly accessTarget: AccessTarget;
   public readonly shards: IRedisCluster['shards'];
   public readonly serviceHost: string;
-  public readonly policy: 'oss' | 'enterprise';
+  public readonly policy: 'oss' | 'enterprise' | 'twemproxy';
   public readonly proxyHost?: string;
   public readonly proxyPort?: number;
   /** The password, sensitive (a Terraform reference), with RedisAuth.generated(). */
@@ -158,11 +160,12 @@ export class ShardedRedisCluster extends Construct implements IRedisCluster {
   public readonly scriptFiles: Readonly<Record<string, string>>;
   /** One StatefulSet per shard, shard order. */
   public readonly shardStatefulSets: StatefulSetV1[] = [];
-  public readonly bootstrapJob: JobV1;
+  /** The bootstrap Job (undefined behind twemproxy: standalone shards form no cluster). */
+  public readonly bootstrapJob?: JobV1;
   public readonly accessPolicy: AccessPolicy;
   public readonly connection: ClusterConnectionContract;
-  /** The Envoy proxy (enterprise policy). */
-  public readonly proxy?: ClusterProxy;
+  /** The Envoy proxy (enterprise policy) or nutcracker (twemproxy policy). */
+  public readonly proxy?: ClusterProxy | TwemproxyProxy;
 
   constructor(scope: Construct, id: string, props: ShardedRedisClusterProps) {
     super(scope, id);
@@ -170,13 +173,14 @@ export class ShardedRedisCluster extends Construct implements IRedisCluster {
     const name = resourceName(this, props.name, 40);
     const sizing = props.sizing;
     const shards = sizing?.shards ?? props.shards ?? 3;
-    const replicas = props.replicasPerShard ?? 1;
+    const policy = props.policy ?? ClusterPolicy.oss();
+    const standalone = policy.kind === 'twemproxy';
+    const replicas = props.replicasPerShard ?? (standalone ? 0 : 1);
     const memoryLimit = sizing?.memoryLimit ?? props.memoryLimit ?? '1Gi';
     const cpuRequest = sizing?.cpuRequest ?? props.cpuRequest ?? '250m';
     const persistence = props.persistence ?? Persistence.aofEverySecond();
     const auth = props.auth ?? RedisAuth.generated();
     const aclUsers = props.aclUsers ?? [];
-    const policy = props.policy ?? ClusterPolicy.oss();
     const headless = childName(name, 'headless');
     this.name = name;
     this.namespace = props.namespace;
@@ -185,6 +189,7 @@ export class ShardedRedisCluster extends Construct implements IRedisCluster {
       name,
       namespace: props.namespace,
       clusterDomain: props.clusterDomain ?? 'cluster.local',
+      mode: standalone ? 'standalone' : 'cluster',
       shards,
       replicasPerShard: replicas,
       redisPort: REDIS_PORT,
@@ -217,7 +222,7 @@ export class ShardedRedisCluster extends Construct implements IRedisCluster {
       metadata: { name: childName(name, 'scripts'), namespace: m.namespace, labels: this.labels('config', 'redis') },
       data: { ...this.scriptFiles },
     }));
-    const pick = (files: Readonly<Record<string, string>>, keys: readonly string[]) => Object.fromEntries(keys.map((k) => [k, files[k]]));
+    const pick = (files: Readonly<Record<string, string>>, keys: readonly string[]) => Object.fromEntries(keys.filter((k) => files[k] !== undefined).map((k) => [k, files[k]]));
     // Members roll on a change of what they read; layout.sh and the bootstrap are not among it, so
     // adding a shard restarts no member.
     const memberChecksum = checksumAnnotations(pick(this.configFiles, MEMBER_CONFIG_FILES), pick(this.scriptFiles, MEMBER_SCRIPTS));
@@ -235,7 +240,7 @@ export class ShardedRedisCluster extends Construct implements IRedisCluster {
         // Members find each other by name before they are ready (a cluster is ready only once formed).
         publishNotReadyAddresses: true,
         selector: memberSelector,
-        port: [{ name: 'redis', port: REDIS_PORT, targetPort: 'redis' }, { name: 'bus', port: BUS_PORT, targetPort: 'bus' }],
+        port: [{ name: 'redis', port: REDIS_PORT, targetPort: 'redis' }, ...(standalone ? [] : [{ name: 'bus', port: BUS_PORT, targetPort: 'bus' }])],
       },
     }));
     const service = new ServiceV1(this, 'Service', kubernetesObject(this, 'Service', {
@@ -247,7 +252,7 @@ export class ShardedRedisCluster extends Construct implements IRedisCluster {
     const nodeSpread = props.nodeSpread ?? Spread.REQUIRED;
     // The shard StatefulSets the namespace runs now, read at plan time: fewer shards in the plan
     // fail it (see allowShardRemoval).
-    const existingShards = props.allowShardRemoval === true ? undefined : new DataKubernetesResources(this, 'RunningShards', terraformLiterals({
+    const existingShards = props.allowShardRemoval === true || standalone ? undefined : new DataKubernetesResources(this, 'RunningShards', terraformLiterals({
       apiVersion: 'apps/v1',
       kind: 'StatefulSet',
       namespace: m.namespace,
@@ -264,7 +269,7 @@ export class ShardedRedisCluster extends Construct implements IRedisCluster {
       const container: any = redisDataContainer({
         image, port: REDIS_PORT, memoryLimit, cpuRequest, cpuLimit: props.cpuLimit, tls: m.tls, runAs,
         entrypoint: 'member-entrypoint.sh', probe: 'member-probe.sh', preStop: 'member-prestop.sh', bootTimeoutSeconds: m.bootTimeoutSeconds,
-        extraPorts: [{ name: 'bus', containerPort: BUS_PORT }],
+        extraPorts: standalone ? [] : [{ name: 'bus', containerPort: BUS_PORT }],
       });
       // The pod's address: written into nodes.conf and announced on the bus before the server starts.
       container.env = [...container.env, fieldEnv('POD_IP', 'status.podIP')];
@@ -298,6 +303,9 @@ export class ShardedRedisCluster extends Construct implements IRedisCluster {
           },
           volumeClaimTemplate: claims.template,
         },
+        // Members are ready only once they joined the cluster, which the bootstrap Job (after them) does:
+        // waiting for the rollout here would wait for the Job that waits for this.
+        waitForRollout: false,
         lifecycle,
         dependsOn: claims.dependsOn,
       })));
@@ -311,14 +319,20 @@ export class ShardedRedisCluster extends Construct implements IRedisCluster {
     // --- bootstrap Job -----------------------------------------------------------------------
     const bootstrapId = this.identity('bootstrap', 'redis');
     const layout = `${shards}x${replicas + 1}`;
-    this.bootstrapJob = new JobV1(this, 'Bootstrap', kubernetesObject(this, 'Job', {
-      metadata: { name: childName(name, 'bootstrap'), namespace: m.namespace, labels: standardLabels(bootstrapId) },
+    const bootstrapChecksum = checksumAnnotations(pick(this.scriptFiles, ['common.sh', 'layout.sh', 'cluster-bootstrap.sh']));
+    // The Job's name carries the layout and its scripts' checksum: Job templates are immutable and the
+    // provider patches no template change, so a new name (a replacement) is what runs it again.
+    const bootstrapName = childName(name, `bootstrap-${shortHash(layout + JSON.stringify(bootstrapChecksum))}`);
+    this.bootstrapJob = standalone ? undefined : new JobV1(this, 'Bootstrap', kubernetesObject(this, 'Job', {
+      metadata: { name: bootstrapName, namespace: m.namespace, labels: standardLabels(bootstrapId) },
       spec: {
         backoffLimit: 6,
+        // Bounded: a rebalance that outlives it is finished by the next run (redis-cli --cluster fix).
+        activeDeadlineSeconds: m.bootTimeoutSeconds + 1800,
         template: {
           // The layout in the template: a new layout replaces the Job (its template cannot change),
           // so the bootstrap runs again and adds what the layout adds.
-          metadata: { labels: standardLabels(bootstrapId), annotations: { 'redis-topologies.io/layout': layout, ...checksumAnnotations(pick(this.scriptFiles, ['common.sh', 'layout.sh', 'cluster-bootstrap.sh'])) } },
+          metadata: { labels: standardLabels(bootstrapId), annotations: { 'redis-topologies.io/layout': layout, ...bootstrapChecksum } },
           spec: {
             restartPolicy: 'OnFailure',
             automountServiceAccountToken: AUTOMOUNT_SERVICE_ACCOUNT_TOKEN,
@@ -340,7 +354,7 @@ export class ShardedRedisCluster extends Construct implements IRedisCluster {
       },
       // The apply waits for the cluster to be formed (every replica in sync), and fails if it is not.
       waitForCompletion: true,
-      timeouts: { create: `${m.bootTimeoutSeconds + 300}s`, update: `${m.bootTimeoutSeconds + 300}s` },
+      timeouts: { create: `${m.bootTimeoutSeconds + 1800}s`, update: `${m.bootTimeoutSeconds + 1800}s` },
       dependsOn: this.shardStatefulSets,
     }));
 
@@ -349,7 +363,7 @@ export class ShardedRedisCluster extends Construct implements IRedisCluster {
     this.shards = ranges.map((slots, s) => ({
       index: s,
       memberHosts: Array.from({ length: replicas + 1 }, (_, i) => clusterMemberHost(m, s, i)),
-      initialSlots: slots,
+      initialSlots: standalone ? undefined : slots,
     }));
     this.dataMemberHosts = this.shards.flatMap((s) => s.memberHosts);
     this.serviceHost = `${name}.${m.namespace}`;
@@ -367,16 +381,17 @@ export class ShardedRedisCluster extends Construct implements IRedisCluster {
     // Clients (named, labelled, or where the details are published) are admitted to the proxy;
     // the members admit only their peers and the proxy.
     const published = clusterContractNamespaces(m.namespace, props.connectionConfigMap, props.passwordSecret).filter((ns) => ns !== m.namespace);
-    const enterprise = policy.kind === 'enterprise';
-    if (enterprise) {
+    const enterprise = policy.kind !== 'oss';
+    const proxyAccess = { clients: props.clients, accessLabel: props.accessLabel, dns: props.dns, publishedNamespaces: published };
+    if (policy.kind === 'enterprise') {
       this.proxy = new ClusterProxy(this, 'Proxy', {
-        cluster: this,
-        options: policy.enterpriseOptions!,
+        cluster: this, options: policy.enterpriseOptions!, ...proxyAccess,
         identity: { name: 'envoy', instance: name, component: 'proxy', partOf: `${SHARDED_REDIS_CLUSTER_PART_OF}-proxy` },
-        clients: props.clients,
-        accessLabel: props.accessLabel,
-        dns: props.dns,
-        publishedNamespaces: published,
+      });
+    } else if (policy.kind === 'twemproxy') {
+      this.proxy = new TwemproxyProxy(this, 'Proxy', {
+        cluster: this, options: policy.twemproxyOptions!, ...proxyAccess,
+        identity: { name: 'twemproxy', instance: name, component: 'proxy', partOf: `${SHARDED_REDIS_CLUSTER_PART_OF}-proxy` },
       });
     }
 
@@ -390,7 +405,8 @@ export class ShardedRedisCluster extends Construct implements IRedisCluster {
         tls: m.tls,
         proxyHost: this.proxy?.host,
         proxyPort: this.proxy?.port,
-        proxyCaCertificatePem: this.proxy?.caCertificatePem,
+        proxyCaCertificatePem: this.proxy instanceof ClusterProxy ? this.proxy.caCertificatePem : undefined,
+        mode: policy.kind,
         password: this.password,
       },
       configMap: props.connectionConfigMap,
@@ -410,7 +426,7 @@ export class ShardedRedisCluster extends Construct implements IRedisCluster {
     // bus port is between the topology's own pods only. The proxy (enterprise) is one of them.
     this.accessPolicy = new AccessPolicy(this, 'Access', {
       ...this.accessTarget,
-      peerPorts: [REDIS_PORT, BUS_PORT],
+      peerPorts: standalone ? [] : [REDIS_PORT, BUS_PORT],
       clients: enterprise ? [] : [...(props.clients ?? []), ...published.map((ns) => AccessClient.namespace(ns))],
       accessLabel: enterprise ? false : props.accessLabel,
       dns: props.dns,
@@ -435,22 +451,32 @@ export class ShardedRedisCluster extends Construct implements IRedisCluster {
     if (v.type('name', props.name, 'string', NAME) && v.known('name', props.name, 'object names and the DNS names in the rendered scripts are derived from it')) {
       v.check('name', props.name, (n) => isDnsLabel(n, 40), NAME);
     }
-    if (DataStorage._check(v, 'storage', props.storage) && props.storage.kind === 'ephemeral') {
+    if (DataStorage._check(v, 'storage', props.storage) && props.storage.kind === 'ephemeral' && !(props.policy instanceof ClusterPolicy && props.policy.kind === 'twemproxy')) {
       v.fail('storage', 'DataStorage.ephemeral()', 'persistent storage (DataStorage.encrypted(...) or, explicitly, DataStorage.unencrypted(...)): a member keeps its node id, peers and epochs in nodes.conf, which must survive the pod\'s re-creation for the cluster to re-form');
     }
 
     // Layout.
     v.known('shards', props.shards, 'one StatefulSet per shard and its slot range are derived from it');
     v.known('replicasPerShard', props.replicasPerShard, 'each member\'s DNS name and volume claim are derived from it');
-    v.check('shards', props.shards, (n) => Number.isInteger(n) && (n === 1 || (n >= 3 && n <= 64)), 'an integer: 1 (a single-shard cluster, as Azure runs its smallest sizes) or 3 to 64 (3 is the fewest primaries that can vote a replica into a failed primary\'s place)');
-    v.integer('replicasPerShard', props.replicasPerShard, 1, 5);
+    const twemproxy = props.policy instanceof ClusterPolicy && props.policy.kind === 'twemproxy';
+    if (twemproxy) {
+      v.integer('shards', props.shards, 2, 64);
+      v.check('replicasPerShard', props.replicasPerShard, (n) => n === 0, '0 with ClusterPolicy.twemproxy(): twemproxy never fails over to a replica (use the oss or enterprise policy for replicas that take over)');
+    } else {
+      v.check('shards', props.shards, (n) => Number.isInteger(n) && (n === 1 || (n >= 3 && n <= 64)), 'an integer: 1 (a single-shard cluster, as Azure runs its smallest sizes) or 3 to 64 (3 is the fewest primaries that can vote a replica into a failed primary\'s place)');
+      v.integer('replicasPerShard', props.replicasPerShard, 1, 5);
+    }
     if (props.sizing !== undefined && ClusterSizing._check(v, 'sizing', props.sizing)) {
       for (const p of ['shards', 'memoryLimit', 'cpuRequest'] as const) {
         if (props[p] !== undefined) v.fail(p, props[p], `unset when sizing is given (${props.sizing.source} sets it)`);
       }
       if (!v.failed('sizing')) v.check('sizing', props.sizing, (z) => z.shards === 1 || (z.shards >= 3 && z.shards <= 64), `a sizing whose shard count is allowed here (${SHARDS_ALLOWED}, at most 64)`);
     }
-    if (v.option('policy', props.policy, ClusterPolicy, CLUSTER_POLICY_FACTORIES) && props.policy?.kind === 'enterprise') {
+    if (v.option('policy', props.policy, ClusterPolicy, CLUSTER_POLICY_FACTORIES) && props.policy?.kind === 'twemproxy') {
+      TwemproxyProxy.validateOptions(v, 'policy', props.policy.twemproxyOptions);
+      if (props.tlsSecretName !== undefined) v.fail('tlsSecretName', props.tlsSecretName, 'unset with ClusterPolicy.twemproxy(): twemproxy speaks no TLS to the shards');
+    }
+    if (props.policy instanceof ClusterPolicy && props.policy.kind === 'enterprise') {
       ClusterProxy.validateOptions(v, 'policy', props.policy.enterpriseOptions);
       if (props.tlsSecretName !== undefined) {
         v.fail('tlsSecretName', props.tlsSecretName, 'unset with ClusterPolicy.enterprise(): Envoy cannot reach members that require TLS with AUTH (envoyproxy/envoy#8440); the proxy speaks TLS to clients, and the members stay behind the network policy');
@@ -487,6 +513,11 @@ export class ShardedRedisCluster extends Construct implements IRedisCluster {
       'only with RedisAuth.generated(): with RedisAuth.fromExistingSecret the password is in your Secret, which Terraform never reads; copy that Secret into the application namespaces yourself');
     v.throwIfInvalid();
   }
+}
+
+/** Eight hex digits of SHA-256: a short, stable suffix for names that must change with their input. */
+function shortHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, 8);
 }
 
 /**

@@ -22,6 +22,8 @@ export interface ClusterConnectionDetails {
   readonly proxyPort?: number;
   /** The proxy's CA certificate (PEM), when Terraform knows it. @default none */
   readonly proxyCaCertificatePem?: string;
+  /** `oss`, `enterprise` or `twemproxy`. @default 'oss' */
+  readonly mode?: 'oss' | 'enterprise' | 'twemproxy';
   /** The password, a Terraform reference (only into Secrets and sensitive outputs). @default unknown */
   readonly password?: string;
 }
@@ -36,10 +38,10 @@ export interface ClusterConfigMapOptions {
 export interface ClusterConnectionContractProps {
   readonly details: ClusterConnectionDetails;
   /**
-   * The ConfigMap (no secrets): `REDIS_CLUSTER_NAME`, `REDIS_CLUSTER_MODE` (`oss` or `enterprise`),
+   * The ConfigMap (no secrets): `REDIS_CLUSTER_NAME`, `REDIS_CLUSTER_MODE` (`oss`, `enterprise` or `twemproxy`),
    * `REDIS_CLUSTER_NODES` (every member as host:port, comma-separated), `REDIS_CLUSTER_SEED`
    * (the client Service, host:port), `REDIS_TLS`; with a proxy `REDIS_HOST`, `REDIS_PORT`,
-   * `REDIS_PROXY_TLS` and, where known, `ca.crt`. `false` leaves it out.
+   * `REDIS_PROXY_TLS` (false for twemproxy) and, where known, `ca.crt`. `false` leaves it out.
    * @default published in the topology's namespace
    */
   readonly configMap?: ClusterConfigMapOptions | false;
@@ -78,7 +80,7 @@ export class ClusterConnectionContract extends Construct {
     if (props.configMap !== false) {
       const data: Record<string, string> = {
         REDIS_CLUSTER_NAME: d.clusterName,
-        REDIS_CLUSTER_MODE: d.proxyHost ? 'enterprise' : 'oss',
+        REDIS_CLUSTER_MODE: d.mode ?? 'oss',
         REDIS_CLUSTER_NODES: d.memberHosts.map((h) => `${h}:${d.redisPort}`).join(','),
         REDIS_CLUSTER_SEED: `${d.serviceHost}:${d.redisPort}`,
         REDIS_TLS: String(d.tls),
@@ -86,7 +88,7 @@ export class ClusterConnectionContract extends Construct {
       if (d.proxyHost) {
         data.REDIS_HOST = d.proxyHost;
         data.REDIS_PORT = String(d.proxyPort);
-        data.REDIS_PROXY_TLS = 'true';
+        data.REDIS_PROXY_TLS = String(d.mode !== 'twemproxy');
         if (d.proxyCaCertificatePem) data['ca.crt'] = d.proxyCaCertificatePem;
       }
       cmNamespaces.forEach((ns, i) => {
@@ -108,7 +110,7 @@ export class ClusterConnectionContract extends Construct {
       out('cluster_name', d.clusterName, 'Topology name (REDIS_CLUSTER_NAME)');
       out('cluster_nodes', d.memberHosts.map((h) => `${h}:${d.redisPort}`), 'Every member as host:port (one endpoint per node)');
       out('cluster_seed', `${d.serviceHost}:${d.redisPort}`, 'The client Service over the ready members, a seed for cluster clients');
-      if (d.proxyHost) out('proxy_endpoint', `${d.proxyHost}:${d.proxyPort}`, 'The single endpoint (TLS) through the cluster proxy');
+      if (d.proxyHost) out('proxy_endpoint', `${d.proxyHost}:${d.proxyPort}`, d.mode === 'twemproxy' ? 'The single endpoint through twemproxy (no TLS)' : 'The single endpoint (TLS) through the cluster proxy');
     }
   }
 }

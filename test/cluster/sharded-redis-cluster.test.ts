@@ -94,7 +94,14 @@ describe('ShardedRedisCluster: the default topology', () => {
 
   test('the bootstrap Job: the apply waits for it, the layout in its template (a new layout re-runs it), restricted', () => {
     const job = Object.values<any>(s.resources('kubernetes_job_v1'))[0];
-    expect(job.metadata.name).toBe('kv-bootstrap');
+    expect(job.metadata.name).toMatch(/^kv-bootstrap-[0-9a-f]{8}$/);
+    // A new layout is a new name: the provider replaces the Job (its template is immutable), so it runs again.
+    const scaled = Object.values<any>(build({ shards: 4 }).s.resources('kubernetes_job_v1'))[0];
+    expect(scaled.metadata.name).toMatch(/^kv-bootstrap-[0-9a-f]{8}$/);
+    expect(scaled.metadata.name).not.toBe(job.metadata.name);
+    expect(job.spec.active_deadline_seconds).toBe(2400);
+    // The shard StatefulSets do not wait for ready members (the Job, after them, makes them ready).
+    for (const sts of s.list(STS)) expect(sts.wait_for_rollout).toBe(false);
     expect(job.wait_for_completion).toBe(true);
     expect(job.spec.template.metadata.annotations['redis-topologies.io/layout']).toBe('3x2');
     expect(job.spec.template.spec.container[0].command).toEqual(['sh', '/etc/redis-topologies/scripts/cluster-bootstrap.sh']);
@@ -135,6 +142,22 @@ describe('ShardedRedisCluster: the default topology', () => {
       const r = spawnSync('sh', ['-n'], { input: script, encoding: 'utf8' });
       expect({ name, status: r.status, stderr: r.stderr }).toEqual({ name, status: 0, stderr: '' });
     }
+  });
+
+  test('parse_nodes reads Redis 7.0 and 7.2 lines (7.2 adds tls-port and shard-id after the hostname)', () => {
+    const lines = [
+      'aaaa 198.18.0.5:6379@16379,kv-shard-0-1.kv-headless.data.svc.cluster.local slave bbbb 0 1700000000000 2 connected',
+      'bbbb 198.18.0.6:6379@16379,kv-shard-0-0.kv-headless.data.svc.cluster.local,tls-port=0,shard-id=0123 myself,master - 0 0 1 connected 0-5460',
+      'cccc :0@0,,tls-port=0,shard-id=4567 master,fail,noaddr - 0 0 3 disconnected',
+      'vars currentEpoch 3 lastVoteEpoch 0',
+    ].join('\n');
+    const script = `${c.scriptFiles['common.sh']}\nparse_nodes <<'EOF'\n${lines}\nEOF\n`;
+    const out = spawnSync('sh', ['-c', script], { encoding: 'utf8', env: { PATH: process.env.PATH, POD_NAME: 'kv-shard-0-0' } });
+    expect(out.stdout.trim().split('\n')).toEqual([
+      'aaaa 198.18.0.5 6379 16379 kv-shard-0-1.kv-headless.data.svc.cluster.local slave bbbb connected',
+      'bbbb 198.18.0.6 6379 16379 kv-shard-0-0.kv-headless.data.svc.cluster.local myself,master - connected 0-5460',
+      'cccc - 0 0 - master,fail,noaddr - disconnected',
+    ]);
   });
 
   test('the same props synthesize byte-identical plans', () => {

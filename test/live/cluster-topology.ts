@@ -169,7 +169,9 @@ export class LiveCluster {
   /** Runs the bootstrap Job's container to completion (bounded); returns its exit code and log. */
   public async bootstrap(timeoutMs = 180_000): Promise<{ code: number | null; log: string }> {
     this.bootstrapRuns++;
-    const [spec] = this.plan.podContainers(`${CLUSTER_NAME}-bootstrap`, `${CLUSTER_NAME}-bootstrap-run${this.bootstrapRuns}`, {
+    const job = Object.values<any>(this.plan.json.resource.kubernetes_job_v1 ?? {}).find((j) => j.metadata.name.startsWith(`${CLUSTER_NAME}-bootstrap-`));
+    if (!job) throw new Error('no bootstrap Job in the plan');
+    const [spec] = this.plan.podContainers(job.metadata.name, `${CLUSTER_NAME}-bootstrap-run${this.bootstrapRuns}`, {
       namespace: CLUSTER_NAMESPACE, claims: this.claims, secretValues: { password: this.password },
     });
     const c = new EmulatedContainer(this.net.nsOf('bootstrap'), spec);

@@ -133,7 +133,6 @@ test('every pod deleted and re-created at new addresses, in random order: the sa
       const killedAt = Date.now();
       // 1 s apart, each name unresolvable until its pod is back: early members boot before late names resolve.
       await t.recreateAll(order, 1000);
-      const lastStart = Date.now();
       const ms = await t.waitForHealthy('the cluster re-formed after every pod was re-created', 90_000);
       log(`every pod re-created at a new address (order ${order.map((m) => `${m.shard}-${m.ordinal}`).join(' ')}, 1 s apart): cluster_state:ok on every member ${ms} ms after the last start, ${Date.now() - killedAt} ms after the kill`);
       for (const m of t.members()) expect(t.net.addressOf(m.pod)).not.toBe(addresses.get(m.pod));

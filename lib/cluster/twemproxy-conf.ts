@@ -76,7 +76,12 @@ password=$(cat "$AUTH_DIR/password")
 case "$password" in *'"'*|*'\\'*) echo "the password must not contain a double quote or a backslash (nutcracker.yml)" >&2; exit 1 ;; esac
 { cat "$SCRIPTS_DIR/nutcracker.yml"; printf '  redis_auth: "%s"\\n' "$password"; } > "$RUN_DIR/nutcracker.yml"
 sh "$SCRIPTS_DIR/twemproxy-probe.sh" addresses > "$RUN_DIR/addresses"
-exec nutcracker -c "$RUN_DIR/nutcracker.yml" -a 127.0.0.1 -s "$STATS_PORT" -o /dev/stderr
+# nutcracker logs only to a file it opens by name (Debian's build defaults to /var/log): a FIFO
+# relayed to this process's stderr, which it inherits rather than reopens.
+rm -f "$RUN_DIR/log"
+mkfifo -m 600 "$RUN_DIR/log"
+cat "$RUN_DIR/log" >&2 &
+exec nutcracker -c "$RUN_DIR/nutcracker.yml" -a 127.0.0.1 -s "$STATS_PORT" -o "$RUN_DIR/log"
 `;
 }
 

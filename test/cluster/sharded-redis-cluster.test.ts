@@ -209,6 +209,39 @@ describe('the enterprise policy: one TLS endpoint through Envoy', () => {
   });
 });
 
+describe('the twemproxy policy: standalone shards behind nutcracker', () => {
+  const policy = ClusterPolicy.twemproxy({ image: 'registry.example/nutcracker:0.5.0', acknowledgeNoTls: true });
+  const { s, c } = build({ policy });
+
+  test('three standalone shards without replicas or bus, no bootstrap Job, two nutcracker pods; the password only in the Secret', () => {
+    expect(s.list(STS).map((x) => [x.metadata.name, x.spec.replicas])).toEqual([['kv-shard-0', '1'], ['kv-shard-1', '1'], ['kv-shard-2', '1']]);
+    expect(c.configFiles['redis.conf'].split('\n')).toContain('cluster-enabled no');
+    expect(s.list(STS)[0].spec.template.spec.container[0].port.map((p: any) => p.container_port)).toEqual([6379]);
+    expect(s.resources('kubernetes_job_v1')).toEqual({});
+    expect(Object.keys(c.scriptFiles).sort()).toEqual(['common.sh', 'member-entrypoint.sh', 'member-prestop.sh', 'member-probe.sh']);
+    const d = s.named(DEPLOY, 'kv-proxy');
+    expect(d.spec.replicas).toBe('2');
+    const conf = c.proxy!.configFiles['nutcracker.yml'];
+    expect(conf).toContain('   - kv-shard-1-0.kv-headless.data.svc.cluster.local:6379:1 kv-shard-1-0');
+    expect(conf).toMatch(/hash: murmur\n\s+distribution: ketama/);
+    expect(conf).not.toMatch(/^\s*redis_auth:/m);
+    expect(d.spec.template.spec.volume.find((v: any) => v.name === 'run').empty_dir.medium).toBe('Memory');
+    expect(s.renderedData(CM, 'kv-redis-cluster')).toMatchObject({ REDIS_CLUSTER_MODE: 'twemproxy', REDIS_HOST: 'kv-proxy.data', REDIS_PROXY_TLS: 'false' });
+    for (const [name, script] of Object.entries(c.proxy!.configFiles).filter(([n]) => n.endsWith('.sh'))) {
+      const r = spawnSync('sh', ['-n'], { input: script, encoding: 'utf8' });
+      expect({ name, status: r.status }).toEqual({ name, status: 0 });
+    }
+  });
+
+  test.each<[string, Record<string, unknown>, string]>([
+    ['no acknowledgement of plain text', { policy: ClusterPolicy.twemproxy({ image: 'x/nutcracker:1', acknowledgeNoTls: false }) }, 'invalid prop "policy.acknowledgeNoTls" = false; allowed: true: twemproxy has no TLS'],
+    ['no image', { policy: ClusterPolicy.twemproxy({ acknowledgeNoTls: true } as any) }, 'invalid prop "policy.image" = undefined'],
+    ['replicas behind twemproxy', { policy, replicasPerShard: 1 }, 'invalid prop "replicasPerShard" = 1; allowed: 0 with ClusterPolicy.twemproxy()'],
+  ])('%s', (_name, over, message) => {
+    expect(messageFor(over)).toContain(message);
+  });
+});
+
 describe('sizing presets', () => {
   test('Azure Balanced 24 GB: 6 shards, the preset and its arithmetic on the pod templates', () => {
     const { s, c } = build({ sizing: ClusterSizing.azure(AzureTier.BALANCED, 24) });

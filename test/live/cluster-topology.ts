@@ -83,6 +83,8 @@ export class LiveCluster {
     const live = new LiveCluster(plan, topology, opts.password, await PodNetwork.create(opts.prefix, opts.subnetIndex), opts.props ?? {});
     for (const { pod, host } of live.members()) await live.net.addPod(pod, [host]);
     live.clientNs = (await live.net.addPod('client', [])).ns;
+    // A proxy Deployment's pods (enterprise: Envoy is not installed here; twemproxy: nutcracker).
+    for (let k = 0; k < live.proxyReplicas; k++) await live.net.addPod(`proxy-${k}`, []);
     await live.net.addPod('bootstrap', []);
     return live;
   }
@@ -119,6 +121,30 @@ export class LiveCluster {
     const spec = c.spec as PlanContainer;
     const r = await c.terminate(spec.preStop, spec.terminationGraceSeconds * 1000);
     return { preStopMs: r.preStopMs, preStopOutput: r.preStopOutput.trim(), stopMs: r.stopMs };
+  }
+
+  /** The proxy Deployment of the plan, if any. */
+  public get proxyDeployment(): any | undefined {
+    return Object.values<any>(this.plan.json.resource.kubernetes_deployment_v1 ?? {}).find((d) => d.metadata.name === `${CLUSTER_NAME}-proxy`);
+  }
+
+  public get proxyReplicas(): number {
+    return Number(this.proxyDeployment?.spec.replicas ?? 0);
+  }
+
+  /** Starts proxy pod k from the plan's Deployment. */
+  public async startProxy(k: number): Promise<EmulatedContainer> {
+    const [spec] = this.plan.podContainers(`${CLUSTER_NAME}-proxy`, `${CLUSTER_NAME}-proxy-${k}`, {
+      namespace: CLUSTER_NAMESPACE, claims: this.claims, secretValues: { password: this.password },
+    });
+    const c = new EmulatedContainer(this.net.nsOf(`proxy-${k}`), spec);
+    this.containers.set(`proxy-${k}`, c);
+    await c.start();
+    return c;
+  }
+
+  public proxyContainer(k: number): EmulatedContainer | undefined {
+    return this.containers.get(`proxy-${k}`);
   }
 
   public get shards(): number {

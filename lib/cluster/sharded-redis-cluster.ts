@@ -35,7 +35,14 @@ import { TwemproxyProxy } from './twemproxy-proxy';
 import { clusterMemberHost, ShardedRedisClusterModel, shardStatefulSetName, slotRanges } from './model';
 import { CLUSTER_POLICY_FACTORIES, ClusterPolicy } from './options';
 import { MEMBER_CONFIG_FILES, MEMBER_SCRIPTS, renderClusterScripts } from './scripts';
-import { ClusterSizing, SHARDS_ALLOWED } from './sizing';
+import { ClusterSizing } from './sizing';
+
+/**
+ * The shard counts a cluster takes. Not 1 or 2: Redis Cluster promotes a replica only with the
+ * votes of a majority of the primaries, which a failed primary of one or two cannot give (Azure's
+ * single-shard form fails over through its own proxy layer, which Redis does not have).
+ */
+const SHARDS_HERE = 'an integer from 3 to 64: a replica is promoted only by a majority of the primaries, so with 1 or 2 shards a failed primary is never replaced (for one shard with failover use SentinelRedis)';
 
 /** Part-of label value of every ShardedRedisCluster object. */
 export const SHARDED_REDIS_CLUSTER_PART_OF = 'sharded-redis-cluster';
@@ -69,7 +76,7 @@ export interface ShardedRedisClusterProps extends WorkloadPlacementProps, Client
    * @default none: `shards`, `memoryLimit` and `cpuRequest` or their defaults
    */
   readonly sizing?: ClusterSizing;
-  /** Primaries, each owning an even share of the 16,384 slots: 1 (a single-shard cluster) or 3 to 64. @default 3 */
+  /** Primaries, each owning an even share of the 16,384 slots: 3 to 64 (2 to 64 behind twemproxy). @default 3 */
   readonly shards?: number;
   /** Replicas of each primary, 1 to 5; 0 with the twemproxy policy (it never fails over). @default 1 (0 with ClusterPolicy.twemproxy()) */
   readonly replicasPerShard?: number;
@@ -463,14 +470,14 @@ export class ShardedRedisCluster extends Construct implements IRedisCluster {
       v.integer('shards', props.shards, 2, 64);
       v.check('replicasPerShard', props.replicasPerShard, (n) => n === 0, '0 with ClusterPolicy.twemproxy(): twemproxy never fails over to a replica (use the oss or enterprise policy for replicas that take over)');
     } else {
-      v.check('shards', props.shards, (n) => Number.isInteger(n) && (n === 1 || (n >= 3 && n <= 64)), 'an integer: 1 (a single-shard cluster, as Azure runs its smallest sizes) or 3 to 64 (3 is the fewest primaries that can vote a replica into a failed primary\'s place)');
+      v.check('shards', props.shards, (n) => Number.isInteger(n) && n >= 3 && n <= 64, SHARDS_HERE);
       v.integer('replicasPerShard', props.replicasPerShard, 1, 5);
     }
     if (props.sizing !== undefined && ClusterSizing._check(v, 'sizing', props.sizing)) {
       for (const p of ['shards', 'memoryLimit', 'cpuRequest'] as const) {
         if (props[p] !== undefined) v.fail(p, props[p], `unset when sizing is given (${props.sizing.source} sets it)`);
       }
-      if (!v.failed('sizing')) v.check('sizing', props.sizing, (z) => z.shards === 1 || (z.shards >= 3 && z.shards <= 64), `a sizing whose shard count is allowed here (${SHARDS_ALLOWED}, at most 64)`);
+      if (!v.failed('sizing')) v.check('sizing', props.sizing, (z) => z.shards >= 3 && z.shards <= 64, `a sizing of 3 to 64 shards (${props.sizing.shards} given): ${SHARDS_HERE}`);
     }
     if (v.option('policy', props.policy, ClusterPolicy, CLUSTER_POLICY_FACTORIES) && props.policy?.kind === 'twemproxy') {
       TwemproxyProxy.validateOptions(v, 'policy', props.policy.twemproxyOptions);

@@ -1,5 +1,5 @@
 import { PATHS } from '../redis/paths';
-import { HARDENING_DIRECTIVES, renderMemoryAndPersistence, renderServerDirectives } from '../redis/redis-conf';
+import { HARDENING_DIRECTIVES, renderMemoryAndPersistence, renderServerDirectives, REPLICATION_DIRECTIVES } from '../redis/redis-conf';
 import { ShardedRedisClusterModel } from './model';
 
 /** Where a member keeps its cluster state (node id, peers, epochs): on the data volume. */
@@ -37,11 +37,7 @@ export function renderClusterRedisConf(m: ShardedRedisClusterModel): string {
     '',
     ...renderMemoryAndPersistence(m),
     '',
-    '# replication',
-    'replica-read-only yes',
-    'replica-serve-stale-data yes',
-    'repl-diskless-sync yes',
-    'repl-diskless-sync-delay 1',
+    ...REPLICATION_DIRECTIVES,
     '',
     ...HARDENING_DIRECTIVES,
     '',

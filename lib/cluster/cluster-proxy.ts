@@ -1,19 +1,18 @@
 import { Construct } from 'constructs';
 import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
-import { AccessPolicy, ClientAccessProps } from '../access/access-policy';
+import { AccessPolicy } from '../access/access-policy';
 import { checksumAnnotations } from '../core/checksum';
-import { standardLabels, WorkloadIdentity } from '../core/labels';
+import { standardLabels } from '../core/labels';
 import { childName } from '../core/names';
 import { kubernetesObject } from '../core/registry';
 import { IMAGE_ALLOWED, isImage, validateResources } from '../core/rules';
 import { PropsValidator } from '../core/validation';
-import { IRedisCluster } from '../endpoint';
 import { PortalTls } from '../portal/portal-tls';
 import { PATHS } from '../redis/paths';
 import { ENVOY_IMAGE, EnvoyProxyModel, renderEnvoyConfig } from './envoy-config';
 import { EnterprisePolicyOptions } from './options';
-import { proxyWorkload } from './proxy-workload';
+import { ClusterProxyBaseProps, proxyWorkload } from './proxy-workload';
 
 /** Envoy's uid in the official image; set explicitly, the image's user is not a contract. */
 export const ENVOY_UID = 101;
@@ -22,12 +21,8 @@ const ADMIN_PORT = 9901;
 const PROXY_TLS_DIR = '/etc/redis-topologies/proxy-tls';
 const PROXY_CONFIG_DIR = '/etc/redis-topologies/proxy';
 
-export interface ClusterProxyProps extends ClientAccessProps {
-  readonly cluster: IRedisCluster;
+export interface ClusterProxyProps extends ClusterProxyBaseProps {
   readonly options: EnterprisePolicyOptions;
-  readonly identity: WorkloadIdentity;
-  /** Extra namespaces admitted (where the connection details are published). @default none */
-  readonly publishedNamespaces?: string[];
 }
 
 /**

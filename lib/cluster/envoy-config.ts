@@ -1,3 +1,4 @@
+import { TLS12_CIPHER_SUITES } from '../core/tls';
 /**
  * The Envoy bootstrap of the "enterprise" cluster policy: Envoy's redis_proxy in front of a Redis
  * Cluster, so that clients without cluster support see one TLS endpoint. A pure renderer: the
@@ -56,18 +57,7 @@ const REDIS_CLUSTER_TYPE = 'envoy.clusters.redis';
 const REDIS_PROXY_FILTER = 'envoy.filters.network.redis_proxy';
 const TYPE_URL = 'type.googleapis.com/';
 
-/**
- * TLS 1.2 suites offered to clients: ECDHE with AEAD only (Mozilla "intermediate", the portals'
- * list). Envoy's current default is the same set, but its docs say defaults change over time.
- */
-const TLS12_CIPHER_SUITES = [
-  'ECDHE-ECDSA-AES128-GCM-SHA256',
-  'ECDHE-RSA-AES128-GCM-SHA256',
-  'ECDHE-ECDSA-AES256-GCM-SHA384',
-  'ECDHE-RSA-AES256-GCM-SHA384',
-  'ECDHE-ECDSA-CHACHA20-POLY1305',
-  'ECDHE-RSA-CHACHA20-POLY1305',
-];
+
 
 /**
  * A name lookup that prefers IPv4 and falls back to IPv6, so the same bootstrap works on IPv4,

@@ -10,11 +10,17 @@ import { AUTOMOUNT_SERVICE_ACCOUNT_TOKEN, restrictedContainerSecurityContext, re
 import { kubernetesObject } from '../core/registry';
 import { IRedisCluster } from '../endpoint';
 
-/** One proxy Deployment in front of a cluster's members: what differs between proxies. */
-export interface ProxyWorkloadProps extends ClientAccessProps {
+/** What a cluster gives each of its proxy constructs (ClusterProxy, TwemproxyProxy). */
+export interface ClusterProxyBaseProps extends ClientAccessProps {
   readonly cluster: IRedisCluster;
-  readonly name: string;
   readonly identity: WorkloadIdentity;
+  /** Extra namespaces admitted (where the connection details are published). @default none */
+  readonly publishedNamespaces?: string[];
+}
+
+/** One proxy Deployment in front of a cluster's members: what differs between proxies. */
+export interface ProxyWorkloadProps extends ClusterProxyBaseProps {
+  readonly name: string;
   readonly replicas: number;
   readonly port: number;
   readonly runAs: RunAs;
@@ -22,8 +28,6 @@ export interface ProxyWorkloadProps extends ClientAccessProps {
   readonly container: DeploymentV1SpecTemplateSpecContainer;
   readonly volumes: DeploymentV1SpecTemplateSpecVolume[];
   readonly annotations: Record<string, string>;
-  /** Extra namespaces admitted (where the connection details are published). @default none */
-  readonly publishedNamespaces?: string[];
 }
 
 /**

@@ -1,5 +1,5 @@
 import { PATHS } from '../redis/paths';
-import { SH_AUTH_CONF_LINES, SH_CONF_QUOTE, SH_LOG, SH_PASSWORD, SH_RCLI, SH_ROLE_OF, shellConstants } from '../redis/shell';
+import { renderDataProbe, SH_AUTH_CONF_LINES, SH_CONF_QUOTE, SH_LOG, SH_PASSWORD, SH_RCLI, SH_ROLE_OF, shellConstants } from '../redis/shell';
 import { NODES_CONF } from './cluster-conf';
 import { ShardedRedisClusterModel, shardStatefulSetName, slotRanges } from './model';
 
@@ -261,23 +261,7 @@ export function renderMemberProbe(m: ShardedRedisClusterModel): string {
   const readiness = m.mode === 'cluster'
     ? '    [ "$(cluster_info 127.0.0.1 cluster_known_nodes)" -gt 1 ] 2>/dev/null || exit 1'
     : '    # A standalone shard is ready when it answers as a primary.';
-  return `#!/bin/sh
-# Cluster member probe for ${m.namespace}/${m.name}: member-probe.sh startup|liveness|readiness
-. ${PATHS.scripts}/common.sh
-case "\${1:-readiness}" in
-  startup|liveness)
-    rcli 127.0.0.1 "$REDIS_PORT" PING >/dev/null ;;
-  readiness)
-${readiness}
-    info=$(rcli 127.0.0.1 "$REDIS_PORT" INFO replication) || exit 1
-    case "$info" in
-      *role:master*) exit 0 ;;
-      *master_link_status:up*) exit 0 ;;
-    esac
-    exit 1 ;;
-  *) echo "usage: $0 startup|liveness|readiness" >&2; exit 2 ;;
-esac
-`;
+  return renderDataProbe({ title: `Cluster member probe for ${m.namespace}/${m.name}: member-probe.sh`, commonSh: `${PATHS.scripts}/common.sh`, readinessFirst: readiness });
 }
 
 /**

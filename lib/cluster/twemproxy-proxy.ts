@@ -1,28 +1,23 @@
 import { Construct } from 'constructs';
 import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
 import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
-import { AccessPolicy, ClientAccessProps } from '../access/access-policy';
+import { AccessPolicy } from '../access/access-policy';
 import { checksumAnnotations } from '../core/checksum';
-import { standardLabels, WorkloadIdentity } from '../core/labels';
+import { standardLabels } from '../core/labels';
 import { childName } from '../core/names';
 import { kubernetesObject } from '../core/registry';
 import { IMAGE_ALLOWED, isImage, validateResources } from '../core/rules';
 import { PropsValidator } from '../core/validation';
-import { IRedisCluster } from '../endpoint';
 import { TwemproxyPolicyOptions } from './options';
-import { proxyWorkload } from './proxy-workload';
+import { ClusterProxyBaseProps, proxyWorkload } from './proxy-workload';
 import { renderTwemproxyFiles, TWEMPROXY_PATHS, TwemproxyModel } from './twemproxy-conf';
 
 /** nutcracker runs as this uid (set explicitly: an image's user is not a contract). */
 export const TWEMPROXY_UID = 10001;
 const PROXY_PORT = 6379;
 
-export interface TwemproxyProxyProps extends ClientAccessProps {
-  readonly cluster: IRedisCluster;
+export interface TwemproxyProxyProps extends ClusterProxyBaseProps {
   readonly options: TwemproxyPolicyOptions;
-  readonly identity: WorkloadIdentity;
-  /** Extra namespaces admitted (where the connection details are published). @default none */
-  readonly publishedNamespaces?: string[];
 }
 
 /**

@@ -1,3 +1,4 @@
+import { TLS12_CIPHER_SUITES } from '../core/tls';
 /** Mount paths inside a portal pod. */
 export const PORTAL_PATHS = {
   config: '/etc/redis-topologies/config',
@@ -40,15 +41,8 @@ export interface PortalModel {
   readonly stopSeconds: number;
 }
 
-/** TLS 1.2 suites: ECDHE with AEAD only (Mozilla "intermediate"). */
-export const TLS12_CIPHERS = [
-  'ECDHE-ECDSA-AES128-GCM-SHA256',
-  'ECDHE-RSA-AES128-GCM-SHA256',
-  'ECDHE-ECDSA-AES256-GCM-SHA384',
-  'ECDHE-RSA-AES256-GCM-SHA384',
-  'ECDHE-ECDSA-CHACHA20-POLY1305',
-  'ECDHE-RSA-CHACHA20-POLY1305',
-].join(':');
+/** TLS 1.2 suites: ECDHE with AEAD only (Mozilla "intermediate"), as HAProxy spells a list. */
+export const TLS12_CIPHERS = TLS12_CIPHER_SUITES.join(':');
 
 export const TLS13_CIPHERSUITES = 'TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256';
 

@@ -58,6 +58,15 @@ export function renderMemoryAndPersistence(s: RedisServerSettings): string[] {
   return lines;
 }
 
+/** Replication: read-only replicas that serve while syncing, diskless full syncs after a 1 s gathering delay. */
+export const REPLICATION_DIRECTIVES = [
+  '# replication',
+  'replica-read-only yes',
+  'replica-serve-stale-data yes',
+  'repl-diskless-sync yes',
+  'repl-diskless-sync-delay 1',
+];
+
 /** Commands no client of a managed Redis needs, closed at the server. */
 export const HARDENING_DIRECTIVES = ['# hardening', 'enable-debug-command no', 'enable-module-command no', 'enable-protected-configs no'];
 

@@ -64,3 +64,28 @@ export const SH_AUTH_CONF_LINES = `    printf 'requirepass %s\\n' "$(conf_quote 
         printf 'user %s on %s %s\\n' "$_user" "$(conf_quote ">$(cat "$AUTH_DIR/acl-$_user")")" "$_rules"
       done < "$CONFIG_DIR/acl-rules"
     fi`;
+
+/**
+ * A data member's probe script, `<script> startup|liveness|readiness`. `startup` and `liveness` pass
+ * when the server answers anything (also LOADING during a long sync), so a failover or an initial
+ * sync never gets a pod killed; `readiness` runs `readinessFirst` (shell lines, may `exit 1`), then
+ * passes for a primary, or for a replica whose link to its primary is up.
+ */
+export function renderDataProbe(o: { readonly title: string; readonly commonSh: string; readonly readinessFirst?: string }): string {
+  return `#!/bin/sh
+# ${o.title} startup|liveness|readiness
+. ${o.commonSh}
+case "\${1:-readiness}" in
+  startup|liveness)
+    rcli 127.0.0.1 "$REDIS_PORT" PING >/dev/null ;;
+  readiness)
+${o.readinessFirst !== undefined ? `${o.readinessFirst}\n` : ''}    info=$(rcli 127.0.0.1 "$REDIS_PORT" INFO replication) || exit 1
+    case "$info" in
+      *role:master*) exit 0 ;;
+      *master_link_status:up*) exit 0 ;;
+    esac
+    exit 1 ;;
+  *) echo "usage: $0 startup|liveness|readiness" >&2; exit 2 ;;
+esac
+`;
+}

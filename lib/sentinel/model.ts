@@ -1,8 +1,10 @@
+import { RedisServerSettings } from '../redis/redis-conf';
+
 /**
  * The validated, plain description of one SentinelRedis that the renderers turn into files.
  * Nothing here refers to cdktf: renderers are pure functions of this model.
  */
-export interface SentinelRedisModel {
+export interface SentinelRedisModel extends RedisServerSettings {
   readonly name: string;
   readonly namespace: string;
   readonly clusterDomain: string;
@@ -12,24 +14,17 @@ export interface SentinelRedisModel {
   /** Number of sentinels; 0 in development mode. */
   readonly sentinels: number;
   readonly quorum: number;
-  readonly redisPort: number;
   readonly sentinelPort: number;
   /** StatefulSet and headless Service names; pod DNS is `<sts>-<i>.<headless>.<ns>.svc.<domain>`. */
   readonly dataStatefulSet: string;
   readonly dataHeadlessService: string;
   readonly sentinelStatefulSet: string;
   readonly sentinelHeadlessService: string;
-  readonly maxmemoryBytes: number;
-  readonly evictionPolicy: string;
-  readonly timeoutSeconds: number;
-  readonly persistence: 'aof' | 'rdb' | 'none';
-  readonly rdbSavePoints: ReadonlyArray<{ readonly seconds: number; readonly changes: number }>;
   readonly downAfterMilliseconds: number;
   readonly failoverTimeoutMilliseconds: number;
   readonly parallelSyncs: number;
   readonly minReplicasToWrite: number;
   readonly minReplicasMaxLagSeconds: number;
-  readonly tls: boolean;
   /** ACL users: name and rules (passwords come from the auth Secret at boot). */
   readonly aclUsers: ReadonlyArray<{ readonly name: string; readonly rules: string }>;
   /** Upper bound for a member's boot decision before it exits and lets Kubernetes restart it. */

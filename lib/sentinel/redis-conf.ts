@@ -1,4 +1,4 @@
-import { HARDENING_DIRECTIVES, renderMemoryAndPersistence, renderServerDirectives } from '../redis/redis-conf';
+import { HARDENING_DIRECTIVES, renderMemoryAndPersistence, renderServerDirectives, REPLICATION_DIRECTIVES } from '../redis/redis-conf';
 import { SentinelRedisModel } from './model';
 
 /**
@@ -14,14 +14,7 @@ export function renderRedisConf(m: SentinelRedisModel): string {
     '',
     ...renderMemoryAndPersistence(m),
   ];
-  lines.push(
-    '',
-    '# replication',
-    'replica-read-only yes',
-    'replica-serve-stale-data yes',
-    'repl-diskless-sync yes',
-    'repl-diskless-sync-delay 1',
-  );
+  lines.push('', ...REPLICATION_DIRECTIVES);
   if (m.minReplicasToWrite > 0) {
     lines.push(`min-replicas-to-write ${m.minReplicasToWrite}`, `min-replicas-max-lag ${m.minReplicasMaxLagSeconds}`);
   }

@@ -1,5 +1,5 @@
 import { PATHS } from '../redis/paths';
-import { SH_AUTH_CONF_LINES, SH_CONF_QUOTE, SH_LOG, SH_PASSWORD, SH_RCLI, SH_ROLE_OF, shellConstants } from '../redis/shell';
+import { renderDataProbe, SH_AUTH_CONF_LINES, SH_CONF_QUOTE, SH_LOG, SH_PASSWORD, SH_RCLI, SH_ROLE_OF, shellConstants } from '../redis/shell';
 import { SentinelRedisModel } from './model';
 
 /**
@@ -707,22 +707,7 @@ exit 0
  * `readiness` passes for a primary, or for a replica whose link to the primary is up.
  */
 export function renderRedisProbe(m: SentinelRedisModel): string {
-  return `#!/bin/sh
-# Data member probe for ${m.namespace}/${m.name}: redis-probe.sh startup|liveness|readiness
-. ${PATHS.scripts}/common.sh
-case "\${1:-readiness}" in
-  startup|liveness)
-    rcli 127.0.0.1 "$REDIS_PORT" PING >/dev/null ;;
-  readiness)
-    info=$(rcli 127.0.0.1 "$REDIS_PORT" INFO replication) || exit 1
-    case "$info" in
-      *role:master*) exit 0 ;;
-      *master_link_status:up*) exit 0 ;;
-    esac
-    exit 1 ;;
-  *) echo "usage: $0 startup|liveness|readiness" >&2; exit 2 ;;
-esac
-`;
+  return renderDataProbe({ title: `Data member probe for ${m.namespace}/${m.name}: redis-probe.sh`, commonSh: `${PATHS.scripts}/common.sh` });
 }
 
 /** How long a stopping sentinel waits for a failover it runs, in seconds: the failover timeout and 2 s. */

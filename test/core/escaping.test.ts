@@ -70,8 +70,9 @@ describe('one way into the plan', () => {
         if (!classes.has(m[1]) || m[1].endsWith('Provider')) continue;
         checked += 1;
         const rest = text.slice(m.index! + m[0].length);
-        // Kubernetes objects also claim their (kind, namespace, name) in the stack's registry.
-        const isKubernetes = new RegExp(`import \\{[^}]*\\b${m[1]}\\b[^}]*\\} from '@cdktf/provider-kubernetes/`).test(text) && m[1] !== 'Manifest';
+        // Kubernetes objects also claim their (kind, namespace, name) in the stack's registry; data
+        // sources (Data*) read objects and create none.
+        const isKubernetes = new RegExp(`import \\{[^}]*\\b${m[1]}\\b[^}]*\\} from '@cdktf/provider-kubernetes/`).test(text) && m[1] !== 'Manifest' && !m[1].startsWith('Data');
         const ok = isKubernetes ? rest.startsWith(`kubernetesObject(${m[2]}, '`) : rest.startsWith('terraformLiterals(');
         if (!ok) offenders.push(`${file.slice(libDir.length + 1)}: new ${m[1]}(${m[2]}, ${m[3]}, ...`);
       }

@@ -220,8 +220,9 @@ export class LiveCluster {
     return r && r.code === 0 ? parseClusterNodes(r.stdout) : [];
   }
 
-  public async info(shard: number, ordinal: number): Promise<Record<string, string>> {
-    const r = await this.cli(this.host(shard, ordinal), ['CLUSTER', 'INFO'], 2000).catch(() => undefined);
+  /** A `field:value` reply (CLUSTER INFO, INFO section) of member (shard, ordinal) as a map ({} when it does not answer). */
+  private async fields(shard: number, ordinal: number, args: string[]): Promise<Record<string, string>> {
+    const r = await this.cli(this.host(shard, ordinal), args, 2000).catch(() => undefined);
     const out: Record<string, string> = {};
     for (const line of (r?.code === 0 ? r.stdout : '').split(/\r?\n/)) {
       const at = line.indexOf(':');
@@ -230,14 +231,12 @@ export class LiveCluster {
     return out;
   }
 
-  public async replication(shard: number, ordinal: number): Promise<Record<string, string>> {
-    const r = await this.cli(this.host(shard, ordinal), ['INFO', 'replication'], 2000).catch(() => undefined);
-    const out: Record<string, string> = {};
-    for (const line of (r?.code === 0 ? r.stdout : '').split(/\r?\n/)) {
-      const at = line.indexOf(':');
-      if (at > 0) out[line.slice(0, at)] = line.slice(at + 1).trim();
-    }
-    return out;
+  public info(shard: number, ordinal: number): Promise<Record<string, string>> {
+    return this.fields(shard, ordinal, ['CLUSTER', 'INFO']);
+  }
+
+  public replication(shard: number, ordinal: number): Promise<Record<string, string>> {
+    return this.fields(shard, ordinal, ['INFO', 'replication']);
   }
 
   /**

@@ -8,7 +8,7 @@ import {
 /**
  * Two Redis Clusters (seeds 003 and 004): `catalog` with the OSS policy (3 shards of a primary
  * and a replica, clients speak the Cluster protocol to the members), and `sessions` with the
- * enterprise policy (sized from Azure's Balanced 24 GB SKU, one TLS endpoint through Envoy for
+ * enterprise policy (sized from Azure's Balanced 12 GB SKU, one TLS endpoint through Envoy for
  * clients that do not speak the Cluster protocol).
  */
 export class ClusterStack extends TerraformStack {
@@ -36,7 +36,7 @@ export class ClusterStack extends TerraformStack {
     this.sessions = new ShardedRedisCluster(this, 'Sessions', {
       namespace: 'redis-cluster',
       storage: DataStorage.encrypted(storage, '40Gi'),
-      sizing: ClusterSizing.azure(AzureTier.BALANCED, 24),
+      sizing: ClusterSizing.azure(AzureTier.BALANCED, 12),
       policy: ClusterPolicy.enterprise({ certificates: PortalCertificates.selfSigned() }),
       clients: [AccessClient.namespace('shop', { 'app.kubernetes.io/name': 'checkout' })],
       connectionConfigMap: { namespaces: ['redis-cluster', 'shop'] },

@@ -54,4 +54,15 @@ describe('examples', () => {
     expect(Object.keys(plan.resource)).toEqual(expect.arrayContaining(['tls_private_key', 'tls_self_signed_cert', 'tls_locally_signed_cert']));
     expect(plan.output.redis_redis_system_sessions_portal_ca_pem).toBeDefined();
   });
+
+  test('cluster stack: an OSS cluster of 3 shards and an enterprise one behind two Envoy pods, each with its bootstrap Job', () => {
+    const plan = JSON.parse(first.stacks.cluster);
+    const names = (type: string) => Object.values<any>(plan.resource[type] ?? {}).map((r) => r.metadata.name).sort();
+    expect(names('kubernetes_stateful_set_v1')).toEqual(['catalog-shard-0', 'catalog-shard-1', 'catalog-shard-2', 'sessions-shard-0', 'sessions-shard-1', 'sessions-shard-2']);
+    expect(names('kubernetes_deployment_v1')).toEqual(['sessions-proxy']);
+    expect(names('kubernetes_job_v1').map((n: string) => n.replace(/-[0-9a-f]{8}$/, ''))).toEqual(['catalog-bootstrap', 'sessions-bootstrap']);
+    for (const pvc of Object.values<any>(plan.resource.kubernetes_persistent_volume_claim_v1)) {
+      expect(pvc.metadata.annotations['redis-topologies.io/encryption']).not.toMatch(/UNENCRYPTED/);
+    }
+  });
 });

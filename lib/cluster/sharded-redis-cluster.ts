@@ -1,7 +1,7 @@
 import { createHash } from 'crypto';
 import { Construct } from 'constructs';
 import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
-import { JobV1 } from '@cdktf/provider-kubernetes/lib/job-v1';
+import type { JobV1 } from '@cdktf/provider-kubernetes/lib/job-v1';
 import { PodDisruptionBudgetV1 } from '@cdktf/provider-kubernetes/lib/pod-disruption-budget-v1';
 import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 import { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
@@ -169,6 +169,8 @@ export class ShardedRedisCluster extends Construct implements IRedisCluster {
   public readonly shardStatefulSets: StatefulSetV1[] = [];
   /** The bootstrap Job (undefined behind twemproxy: standalone shards form no cluster). */
   public readonly bootstrapJob?: JobV1;
+  /** The bootstrap Job's name, `<name>-bootstrap-<hash of layout and scripts>` (undefined behind twemproxy). */
+  public readonly bootstrapJobName?: string;
   public readonly accessPolicy: AccessPolicy;
   public readonly connection: ClusterConnectionContract;
   /** The Envoy proxy (enterprise policy) or nutcracker (twemproxy policy). */
@@ -330,6 +332,8 @@ export class ShardedRedisCluster extends Construct implements IRedisCluster {
     // The Job's name carries the layout and its scripts' checksum: Job templates are immutable and the
     // provider patches no template change, so a new name (a replacement) is what runs it again.
     const bootstrapName = childName(name, `bootstrap-${shortHash(layout + JSON.stringify(bootstrapChecksum))}`);
+    this.bootstrapJobName = standalone ? undefined : bootstrapName;
+    const JobV1 = jobV1Binding();
     this.bootstrapJob = standalone ? undefined : new JobV1(this, 'Bootstrap', kubernetesObject(this, 'Job', {
       metadata: { name: bootstrapName, namespace: m.namespace, labels: standardLabels(bootstrapId) },
       spec: {
@@ -520,6 +524,15 @@ export class ShardedRedisCluster extends Construct implements IRedisCluster {
       'only with RedisAuth.generated(): with RedisAuth.fromExistingSecret the password is in your Secret, which Terraform never reads; copy that Secret into the application namespaces yourself');
     v.throwIfInvalid();
   }
+}
+
+/**
+ * The kubernetes_job_v1 binding, loaded when a cluster is built: it is 5 MB of JavaScript that
+ * every process loading the library (every other topology, every test file) would otherwise pay for.
+ */
+function jobV1Binding(): typeof JobV1 {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  return (require('@cdktf/provider-kubernetes/lib/job-v1') as typeof import('@cdktf/provider-kubernetes/lib/job-v1')).JobV1;
 }
 
 /** Eight hex digits of SHA-256: a short, stable suffix for names that must change with their input. */

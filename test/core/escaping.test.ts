@@ -63,7 +63,8 @@ describe('one way into the plan', () => {
       const text = readFileSync(file, 'utf8');
       // Classes imported from provider bindings, plus cdktf's TerraformOutput.
       const classes = new Set<string>(['TerraformOutput']);
-      for (const m of text.matchAll(/import \{([^}]+)\} from '@cdktf\/provider-[a-z]+\/lib\/[^']+';/g)) {
+      // `import type` too: a binding loaded on first use (require) is named by a type-only import.
+      for (const m of text.matchAll(/import (?:type )?\{([^}]+)\} from '@cdktf\/provider-[a-z]+\/lib\/[^']+';/g)) {
         m[1].split(',').map((s) => s.trim()).filter(Boolean).forEach((c) => classes.add(c));
       }
       for (const m of text.matchAll(/new ([A-Z][A-Za-z0-9]*)\(([^,()]+), ([^,]+|`[^`]*`), /g)) {
@@ -72,7 +73,7 @@ describe('one way into the plan', () => {
         const rest = text.slice(m.index! + m[0].length);
         // Kubernetes objects also claim their (kind, namespace, name) in the stack's registry; data
         // sources (Data*) read objects and create none.
-        const isKubernetes = new RegExp(`import \\{[^}]*\\b${m[1]}\\b[^}]*\\} from '@cdktf/provider-kubernetes/`).test(text) && m[1] !== 'Manifest' && !m[1].startsWith('Data');
+        const isKubernetes = new RegExp(`import (?:type )?\\{[^}]*\\b${m[1]}\\b[^}]*\\} from '@cdktf/provider-kubernetes/`).test(text) && m[1] !== 'Manifest' && !m[1].startsWith('Data');
         const ok = isKubernetes ? rest.startsWith(`kubernetesObject(${m[2]}, '`) : rest.startsWith('terraformLiterals(');
         if (!ok) offenders.push(`${file.slice(libDir.length + 1)}: new ${m[1]}(${m[2]}, ${m[3]}, ...`);
       }

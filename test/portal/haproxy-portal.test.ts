@@ -121,7 +121,9 @@ describe('HaproxyPortal', () => {
 
   test('haproxy.cfg resolvers follow the check interval, at most every second', () => {
     const resolve = (intervalMs: number) => {
-      const c = cfg(build({ healthCheck: { intervalMs } }).out);
+      // The rendered file is all this needs: construct, no synthesis.
+      const stack = emptyStack();
+      const c = new HaproxyPortal(stack, 'Portal', { backend: redis(stack), healthCheck: { intervalMs } }).configFiles['haproxy.cfg'];
       return [/timeout resolve (\S+)/.exec(c)?.[1], /hold valid (\S+)/.exec(c)?.[1]];
     };
     expect(resolve(200)).toEqual(['200ms', '200ms']);
@@ -275,7 +277,9 @@ describe('HaproxyPortal options', () => {
 describe('HaproxyPortal validation', () => {
   function reject(over: Partial<HaproxyPortalProps>, message: RegExp): void {
     const stack = emptyStack();
-    expect(() => new HaproxyPortal(stack, 'Portal', { backend: redis(stack), ...over })).toThrow(message);
+    // An imported backend: these props are the portal's own, whatever the backend.
+    const backend = SentinelRedis.fromAttributes(stack, 'Cache', { name: 'cache', namespace: 'data' });
+    expect(() => new HaproxyPortal(stack, 'Portal', { backend, ...over })).toThrow(message);
   }
 
   test('one portal is a single point of failure unless it is a development setup', () => {

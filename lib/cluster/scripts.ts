@@ -510,8 +510,14 @@ if [ "$fresh" = 0 ]; then
   fi
 fi
 
-# 8. Formed: every member sees the cluster ok, every replica is in sync with its primary.
+# 8. Formed: every member sees the cluster ok, every replica is in sync with its primary, and every
+# member's view agrees on the roles (gossip spreads a new replica's role a moment after it took it).
 formed() {
+  while read -r s i host ip id; do
+    _view=$(cluster_nodes "$host" | parse_nodes)
+    [ "$(printf '%s\\n' "$_view" | awk '$6 ~ /slave/ && $6 !~ /fail/' | wc -l)" -eq $((SHARDS * REPLICAS)) ] || return 1
+    [ "$(printf '%s\\n' "$_view" | awk '$6 ~ /master/ && $6 !~ /fail/ && NF > 8' | wc -l)" -eq "$SHARDS" ] || return 1
+  done < "$WORK/members"
   while read -r s i host ip id; do
     [ "$(cluster_info "$host" cluster_state)" = ok ] || return 1
     [ "$(cluster_info "$host" cluster_slots_assigned)" = 16384 ] || return 1

@@ -106,7 +106,11 @@ export interface ShardedRedisClusterProps extends WorkloadPlacementProps, Client
   readonly aclUsers?: AclUser[];
   /**
    * A kubernetes.io/tls Secret (tls.crt, tls.key, ca.crt) that turns on TLS for clients, replication
-   * and the cluster bus. Not with the enterprise policy (its proxy cannot reach TLS members, envoy#8440).
+   * and the cluster bus. The bus is mutual TLS: each member presents its certificate to the peers it
+   * connects to, so the certificate must allow client authentication as well as server authentication
+   * (extended key usage serverAuth and clientAuth), for every member's DNS name (a wildcard for
+   * `*.<name>-headless.<namespace>.svc.<domain>` does). Not with the enterprise policy (its proxy cannot
+   * reach TLS members, envoy#8440) or twemproxy.
    * @default TLS off inside the topology
    */
   readonly tlsSecretName?: string;

@@ -358,7 +358,15 @@ if [ "$cold" = 1 ]; then
     cold_start=$(date +%s)
     while sleep 1; do
       current=$(sentinel_view 127.0.0.1 | awk '{ print $2 }') || continue
-      if [ -n "$current" ] && [ "$(role_of "$current")" = master ] || [ $(( $(date +%s) - cold_start )) -ge $(( COLD_DOWN_AFTER / 1000 )) ]; then
+      # Up as this sentinel sees it: flags just "master" and a ping answered within half the usual
+      # period. A sentinel counts a primary down from its last answered ping, so lowering the period
+      # as soon as the primary answers someone else (before this sentinel's own ping was answered)
+      # would make every sentinel see it down at once and fail over to a replica that may not have
+      # synced yet (seen under load: the stale member promoted after a full outage).
+      seen=$(rcli 127.0.0.1 "$SENTINEL_PORT" SENTINEL MASTER "$MASTER_NAME" \\
+        | awk 'NR % 2 == 1 { k = $0 } NR % 2 == 0 { v[k] = $0 } END { print v["flags"], v["last-ok-ping-reply"] + 0 }')
+      if { [ -n "$current" ] && [ "\${seen%% *}" = master ] && [ "\${seen#* }" -lt $(( DOWN_AFTER / 2 )) ] && [ "$(role_of "$current")" = master ]; } \\
+        || [ $(( $(date +%s) - cold_start )) -ge $(( COLD_DOWN_AFTER / 1000 )) ]; then
         if rcli 127.0.0.1 "$SENTINEL_PORT" SENTINEL SET "$MASTER_NAME" down-after-milliseconds "$DOWN_AFTER" | grep -q OK; then
           log "primary $current is up: down-after-milliseconds back to $DOWN_AFTER"
           exit 0

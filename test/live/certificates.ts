@@ -17,15 +17,19 @@ export interface TestCertificates {
   readonly key: string;
 }
 
-/** A CA and a server certificate (ECDSA P-256) for dnsNames (wildcards allowed), made with openssl. */
-export function makeCertificates(dnsNames: string[]): TestCertificates {
+/**
+ * A CA and a server certificate (ECDSA P-256) for dnsNames (wildcards allowed), made with openssl.
+ * `clientAuth`: the certificate may also authenticate its holder as a client (a Redis Cluster bus is
+ * mutual TLS: every member presents its certificate to the peers it connects to).
+ */
+export function makeCertificates(dnsNames: string[], opts: { clientAuth?: boolean } = {}): TestCertificates {
   const dir = fs.mkdtempSync(path.join(harnessRoot(), 'certs-'));
   const f = (n: string) => path.join(dir, n);
   const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   ssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', f('ca.key'), '-out', f('ca.crt'),
     '-days', '2', '-subj', '/CN=live test portal CA', '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign');
   ssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', f('tls.key'), '-out', f('tls.csr'), '-subj', `/CN=${dnsNames[0]}`);
-  fs.writeFileSync(f('ext.cnf'), `subjectAltName=${dnsNames.map((n) => `DNS:${n}`).join(',')}\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature,keyEncipherment\n`);
+  fs.writeFileSync(f('ext.cnf'), `subjectAltName=${dnsNames.map((n) => `DNS:${n}`).join(',')}\nextendedKeyUsage=serverAuth${opts.clientAuth ? ',clientAuth' : ''}\nkeyUsage=critical,digitalSignature,keyEncipherment\n`);
   ssl('x509', '-req', '-in', f('tls.csr'), '-CA', f('ca.crt'), '-CAkey', f('ca.key'), '-CAcreateserial', '-out', f('tls.crt'), '-days', '2', '-extfile', f('ext.cnf'));
   fs.chmodSync(dir, 0o755);
   for (const n of ['ca.crt', 'tls.crt']) fs.chmodSync(f(n), 0o644);

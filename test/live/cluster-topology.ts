@@ -11,6 +11,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { execIn, redisCli, waitFor, ExecResult } from './harness/client';
 import { harnessRoot } from './harness/pod';
+import { TestCertificates } from './certificates';
 import { startWriter, Writer } from './harness/writer';
 import { synth } from '../helpers';
 import { DataStorage, EncryptedStorageClass, ShardedRedisCluster, ShardedRedisClusterProps } from '../../lib';
@@ -78,9 +79,13 @@ export function synthesizeCluster(props: Partial<ShardedRedisClusterProps>): { p
 }
 
 export class LiveCluster {
-  public static async boot(opts: { prefix: string; password: string; subnetIndex?: number; props?: Partial<ShardedRedisClusterProps> }): Promise<LiveCluster> {
+  /**
+   * `tls`: the certificates the topology's TLS Secret (`props.tlsSecretName`) holds; test clients
+   * then speak TLS too, verifying against their CA.
+   */
+  public static async boot(opts: { prefix: string; password: string; subnetIndex?: number; props?: Partial<ShardedRedisClusterProps>; tls?: TestCertificates }): Promise<LiveCluster> {
     const { plan, topology } = synthesizeCluster(opts.props ?? {});
-    const live = new LiveCluster(plan, topology, opts.password, await PodNetwork.create(opts.prefix, opts.subnetIndex), opts.props ?? {});
+    const live = new LiveCluster(plan, topology, opts.password, await PodNetwork.create(opts.prefix, opts.subnetIndex), opts.props ?? {}, opts.tls);
     for (const { pod, host } of live.members()) await live.net.addPod(pod, [host]);
     live.clientNs = (await live.net.addPod('client', [])).ns;
     // A proxy Deployment's pods (enterprise: Envoy is not installed here; twemproxy: nutcracker).
@@ -95,7 +100,15 @@ export class LiveCluster {
   private readonly containers = new Map<string, EmulatedContainer>();
   private bootstrapRuns = 0;
 
-  private constructor(public plan: Plan, public topology: ShardedRedisCluster, public readonly password: string, public readonly net: PodNetwork, private props: Partial<ShardedRedisClusterProps>) {}
+  private constructor(public plan: Plan, public topology: ShardedRedisCluster, public readonly password: string, public readonly net: PodNetwork, private props: Partial<ShardedRedisClusterProps>,
+    private readonly tls?: TestCertificates) {}
+
+  /** The topology's TLS Secret, which the plan references but does not make, with the test certificates. */
+  private externalSecrets(): Record<string, Record<string, string>> | undefined {
+    const name = this.props.tlsSecretName;
+    if (!this.tls || !name) return undefined;
+    return { [name]: { 'tls.crt': this.tls.cert, 'tls.key': this.tls.key, 'ca.crt': this.tls.ca } };
+  }
 
   /**
    * A pull request changing `changes`: synthesizes again and applies what `terraform apply` does
@@ -172,7 +185,7 @@ export class LiveCluster {
   public async start(shard: number, ordinal: number): Promise<EmulatedContainer> {
     const pod = this.pod(shard, ordinal);
     const [spec] = this.plan.podContainers(`${CLUSTER_NAME}-shard-${shard}`, pod, {
-      namespace: CLUSTER_NAMESPACE, claims: this.claims, secretValues: { password: this.password }, podIP: this.net.addressOf(pod),
+      namespace: CLUSTER_NAMESPACE, claims: this.claims, secretValues: { password: this.password }, podIP: this.net.addressOf(pod), externalSecrets: this.externalSecrets(),
     });
     const c = new EmulatedContainer(this.net.nsOf(pod), spec);
     this.containers.set(pod, c);
@@ -198,7 +211,7 @@ export class LiveCluster {
     const job = Object.values<any>(this.plan.json.resource.kubernetes_job_v1 ?? {}).find((j) => j.metadata.name.startsWith(`${CLUSTER_NAME}-bootstrap-`));
     if (!job) throw new Error('no bootstrap Job in the plan');
     const [spec] = this.plan.podContainers(job.metadata.name, `${CLUSTER_NAME}-bootstrap-run${this.bootstrapRuns}`, {
-      namespace: CLUSTER_NAMESPACE, claims: this.claims, secretValues: { password: this.password },
+      namespace: CLUSTER_NAMESPACE, claims: this.claims, secretValues: { password: this.password }, externalSecrets: this.externalSecrets(),
     });
     const c = new EmulatedContainer(this.net.nsOf('bootstrap'), spec);
     this.containers.set(`bootstrap-${this.bootstrapRuns}`, c);
@@ -212,7 +225,7 @@ export class LiveCluster {
   }
 
   public cli(host: string, args: string[], timeoutMs = 3000): Promise<ExecResult> {
-    return redisCli(this.clientNs, args, { host, port: this.redisPort, password: this.password, timeoutMs });
+    return redisCli(this.clientNs, args, { host, port: this.redisPort, password: this.password, timeoutMs, tls: this.tls ? { caFile: this.tls.caFile } : undefined });
   }
 
   public async nodes(shard: number, ordinal: number): Promise<ClusterNode[]> {

@@ -1,4 +1,4 @@
-import { PATHS } from '../redis/paths';
+import { PATHS, PATH_SHELL_CONSTANTS } from '../redis/paths';
 import { renderDataProbe, SH_AUTH_CONF_LINES, SH_CONF_QUOTE, SH_LOG, SH_PASSWORD, SH_RCLI, SH_ROLE_OF, shellConstants } from '../redis/shell';
 import { NODES_CONF } from './cluster-conf';
 import { ShardedRedisClusterModel, shardStatefulSetName, slotRanges } from './model';
@@ -36,12 +36,7 @@ export function renderClusterCommonSh(m: ShardedRedisClusterModel): string {
     SHARD_PREFIX: `${shardStatefulSetName(m.name, 0).slice(0, -1)}`,
     REDIS_PORT: m.redisPort,
     BUS_PORT: m.busPort,
-    CONFIG_DIR: PATHS.config,
-    SCRIPTS_DIR: PATHS.scripts,
-    AUTH_DIR: PATHS.auth,
-    TLS_DIR: PATHS.tls,
-    RUN_DIR: PATHS.run,
-    DATA_DIR: PATHS.data,
+    ...PATH_SHELL_CONSTANTS,
     NODES_CONF,
     HOSTS_MAP: `${PATHS.data}/cluster-hosts`,
     TLS: m.tls ? 1 : 0,

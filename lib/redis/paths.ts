@@ -21,3 +21,13 @@ export const PATHS = {
   /** emptyDir: scratch. */
   tmp: '/tmp',
 } as const;
+
+/** The shell names of PATHS every rendered common.sh defines. */
+export const PATH_SHELL_CONSTANTS: Readonly<Record<string, string>> = Object.freeze({
+  CONFIG_DIR: PATHS.config,
+  SCRIPTS_DIR: PATHS.scripts,
+  AUTH_DIR: PATHS.auth,
+  TLS_DIR: PATHS.tls,
+  RUN_DIR: PATHS.run,
+  DATA_DIR: PATHS.data,
+});

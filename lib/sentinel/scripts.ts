@@ -1,4 +1,4 @@
-import { PATHS } from '../redis/paths';
+import { PATHS, PATH_SHELL_CONSTANTS } from '../redis/paths';
 import { renderDataProbe, SH_AUTH_CONF_LINES, SH_CONF_QUOTE, SH_LOG, SH_PASSWORD, SH_RCLI, SH_ROLE_OF, shellConstants } from '../redis/shell';
 import { SentinelRedisModel } from './model';
 
@@ -81,12 +81,7 @@ export function renderCommonSh(m: SentinelRedisModel): string {
     DATA_HEADLESS: m.dataHeadlessService,
     SENTINEL_STS: m.sentinelStatefulSet,
     SENTINEL_HEADLESS: m.sentinelHeadlessService,
-    CONFIG_DIR: PATHS.config,
-    SCRIPTS_DIR: PATHS.scripts,
-    AUTH_DIR: PATHS.auth,
-    TLS_DIR: PATHS.tls,
-    RUN_DIR: PATHS.run,
-    DATA_DIR: PATHS.data,
+    ...PATH_SHELL_CONSTANTS,
     STATE_DIR: PATHS.state,
     TLS: m.tls ? 1 : 0,
     BOOT_TIMEOUT: m.bootTimeoutSeconds,

@@ -1,5 +1,6 @@
 import { Construct } from 'constructs';
-import { DeploymentV1, DeploymentV1SpecTemplateSpecContainer, DeploymentV1SpecTemplateSpecVolume } from '@cdktf/provider-kubernetes/lib/deployment-v1';
+import type { DeploymentV1, DeploymentV1SpecTemplateSpecContainer, DeploymentV1SpecTemplateSpecVolume } from '@cdktf/provider-kubernetes/lib/deployment-v1';
+import { deploymentV1Binding } from '../core/bindings';
 import { PodDisruptionBudgetV1 } from '@cdktf/provider-kubernetes/lib/pod-disruption-budget-v1';
 import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 import { AccessClient, AccessEgress, AccessGrant, AccessPolicy, ClientAccessProps } from '../access/access-policy';
@@ -40,6 +41,7 @@ export function proxyWorkload(scope: Construct, p: ProxyWorkloadProps): { deploy
   const namespace = c.namespace;
   const labels = standardLabels(p.identity);
   const selector = selectorLabels(p.identity);
+  const DeploymentV1 = deploymentV1Binding();
   const deployment = new DeploymentV1(scope, 'Deployment', kubernetesObject(scope, 'Deployment', {
     metadata: { name: p.name, namespace, labels },
     spec: {

@@ -7,6 +7,7 @@ import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 import { StatefulSetV1 } from '@cdktf/provider-kubernetes/lib/stateful-set-v1';
 import { DataKubernetesResources } from '@cdktf/provider-kubernetes/lib/data-kubernetes-resources';
 import { Fn, Op } from '../core/cdktf';
+import { jobV1Binding } from '../core/bindings';
 import { terraformLiterals } from '../core/escaping';
 import { AccessClient, AccessPolicy, AccessTarget, ClientAccessProps, MetricsAccessOptions } from '../access/access-policy';
 import { AclPermissions, AclUser } from '../auth/acl';
@@ -528,15 +529,6 @@ export class ShardedRedisCluster extends Construct implements IRedisCluster {
       'only with RedisAuth.generated(): with RedisAuth.fromExistingSecret the password is in your Secret, which Terraform never reads; copy that Secret into the application namespaces yourself');
     v.throwIfInvalid();
   }
-}
-
-/**
- * The kubernetes_job_v1 binding, loaded when a cluster is built: it is 5 MB of JavaScript that
- * every process loading the library (every other topology, every test file) would otherwise pay for.
- */
-function jobV1Binding(): typeof JobV1 {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  return (require('@cdktf/provider-kubernetes/lib/job-v1') as typeof import('@cdktf/provider-kubernetes/lib/job-v1')).JobV1;
 }
 
 /** Eight hex digits of SHA-256: a short, stable suffix for names that must change with their input. */

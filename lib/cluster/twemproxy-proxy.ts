@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
-import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
+import type { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
 import { AccessPolicy } from '../access/access-policy';
 import { checksumAnnotations } from '../core/checksum';
 import { standardLabels } from '../core/labels';

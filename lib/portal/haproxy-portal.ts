@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { ConfigMapV1 } from '@cdktf/provider-kubernetes/lib/config-map-v1';
-import { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
+import type { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
+import { deploymentV1Binding } from '../core/bindings';
 import { PodDisruptionBudgetV1 } from '@cdktf/provider-kubernetes/lib/pod-disruption-budget-v1';
 import { ServiceV1 } from '@cdktf/provider-kubernetes/lib/service-v1';
 import { AccessClient, AccessEgress, AccessGrant, AccessPolicy, AccessTarget, ClientAccessProps, MetricsAccessOptions } from '../access/access-policy';
@@ -189,6 +190,7 @@ export class HaproxyPortal extends Construct {
     }
     const nodeSpread = props.nodeSpread ?? (ha ? Spread.REQUIRED : Spread.PREFERRED);
     const zoneSpread = props.zoneSpread ?? Spread.PREFERRED;
+    const DeploymentV1 = deploymentV1Binding();
     this.deployment = new DeploymentV1(this, 'Deployment', kubernetesObject(this, 'Deployment', {
       metadata: { name, namespace, labels: standardLabels(id0), annotations: { 'redis-topologies.io/availability': availability.value } },
       spec: {

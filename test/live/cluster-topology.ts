@@ -216,7 +216,9 @@ export class LiveCluster {
     const c = new EmulatedContainer(this.net.nsOf('bootstrap'), spec);
     this.containers.set(`bootstrap-${this.bootstrapRuns}`, c);
     await c.start();
-    const exit = await Promise.race([c.exited, new Promise<undefined>((r) => setTimeout(() => r(undefined), timeoutMs))]);
+    let timer: NodeJS.Timeout | undefined;
+    const exit = await Promise.race([c.exited, new Promise<undefined>((r) => { timer = setTimeout(() => r(undefined), timeoutMs); })]);
+    clearTimeout(timer);
     if (exit === undefined) {
       await c.kill('SIGKILL');
       return { code: null, log: c.logs() };

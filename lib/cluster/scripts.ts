@@ -246,8 +246,8 @@ done
 
 /**
  * Member probes. `startup` and `liveness` pass when the server answers anything (also LOADING), so
- * a long load or sync never gets a pod killed; `readiness` passes when this member sees the cluster
- * as ok and is a primary or a replica with its link up.
+ * a long load or sync never gets a pod killed; `readiness` passes when this member has joined the
+ * cluster (knows a peer) and is a primary or a replica with its link up: local health only.
  */
 export function renderMemberProbe(m: ShardedRedisClusterModel): string {
   // Local health only, for cluster members one that joined the cluster (knows a peer). The cluster's

@@ -257,7 +257,7 @@ export class ShardedRedisCluster extends Construct implements IRedisCluster {
         port: [{ name: 'redis', port: REDIS_PORT, targetPort: 'redis' }, ...(standalone ? [] : [{ name: 'bus', port: BUS_PORT, targetPort: 'bus' }])],
       },
     }));
-    const service = new ServiceV1(this, 'Service', kubernetesObject(this, 'Service', {
+    new ServiceV1(this, 'Service', kubernetesObject(this, 'Service', {
       metadata: { name, namespace: m.namespace, labels: standardLabels(memberId) },
       spec: { type: 'ClusterIP', selector: memberSelector, port: [{ name: 'redis', port: REDIS_PORT, targetPort: 'redis' }] },
     }));
@@ -383,7 +383,6 @@ export class ShardedRedisCluster extends Construct implements IRedisCluster {
     }));
     this.dataMemberHosts = this.shards.flatMap((s) => s.memberHosts);
     this.serviceHost = `${name}.${m.namespace}`;
-    void service;
     this.tlsEnabled = m.tls;
     this.tlsSecretName = props.tlsSecretName;
     this.accessTarget = {

@@ -234,7 +234,7 @@ type SizingChecks = (v: PropsValidator, prop: string) => void;
 /** The factories that make a ClusterSizing, for validation messages. */
 export const CLUSTER_SIZING_FACTORIES = 'ClusterSizing.azure(tier, sizeGb), ClusterSizing.scaleway(nodeClass, nodes) or ClusterSizing.explicit({ shards, memoryLimit, cpuRequest })';
 
-export const SHARDS_ALLOWED = `an integer: 1 (a single-shard cluster, as Azure runs its smallest SKUs) or from ${MIN_FAILOVER_SHARDS} (the fewest primaries that can vote a replica into a failed primary's place) to ${MAX_SHARDS} (one hash slot each)`;
+export const SHARDS_ALLOWED = `an integer from ${MIN_FAILOVER_SHARDS} (the fewest primaries that can vote a replica into a failed primary's place; with 1 or 2 a failed primary is never replaced) to ${MAX_SHARDS} (one hash slot each)`;
 export const SHARD_MEMORY_LIMIT_ALLOWED = `a memory quantity of at least ${MIN_MEMORY_LIMIT_MI}Mi, such as 2Gi (the memory limit of every Redis pod; maxmemory is derived from it)`;
 export const SCALEWAY_NODES_ALLOWED = 'an integer from 3 to 6 (Scaleway\'s cluster mode, seed 003)';
 
@@ -443,7 +443,7 @@ export class ClusterSizing {
 
 /** 1, or an integer from 3 to 16384. */
 function isShardCount(n: number): boolean {
-  return Number.isInteger(n) && (n === 1 || (n >= MIN_FAILOVER_SHARDS && n <= MAX_SHARDS));
+  return Number.isInteger(n) && n >= MIN_FAILOVER_SHARDS && n <= MAX_SHARDS;
 }
 
 /** A memory quantity of at least 32Mi. */

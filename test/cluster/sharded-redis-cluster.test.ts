@@ -258,7 +258,7 @@ describe('ShardedRedisCluster props: one clear message per mistake', () => {
   test.each<[string, Record<string, unknown>, string]>([
     ['two shards', { shards: 2 }, 'test/Kv: invalid prop "shards" = 2; allowed: an integer from 3 to 64: a replica is promoted only by a majority of the primaries'],
     ['one shard', { shards: 1 }, 'invalid prop "shards" = 1; allowed: an integer from 3 to 64'],
-    ['a one-shard sizing', { sizing: ClusterSizing.explicit({ shards: 1, memoryLimit: '1Gi', cpuRequest: '100m' }) }, 'invalid prop "sizing" = '],
+    ['a one-shard sizing', { sizing: ClusterSizing.explicit({ shards: 1, memoryLimit: '1Gi', cpuRequest: '100m' }) }, 'invalid prop "sizing.shards" = 1; allowed: an integer from 3'],
     ['65 shards', { shards: 65 }, 'invalid prop "shards" = 65'],
     ['no replica', { replicasPerShard: 0 }, 'invalid prop "replicasPerShard" = 0; allowed: an integer from 1 to 5'],
     ['ephemeral storage', { storage: DataStorage.ephemeral() }, 'invalid prop "storage" = "DataStorage.ephemeral()"; allowed: persistent storage'],

@@ -194,13 +194,14 @@ describe('ClusterSizing.explicit', () => {
       'redis-topologies.io/sizing': 'explicit: 3 shards, 2Gi memory limit and 500m CPU request per pod',
       'redis-topologies.io/sizing-derivation': 'as given: 3 shards; limit 2Gi per pod; maxmemory 0.8 x limit = 1638Mi; 500m CPU per pod',
     });
-    expect(problems(ClusterSizing.explicit({ shards: 1, memoryLimit: '32Mi', cpuRequest: '0.1' }))).toEqual([]);
+    expect(problems(ClusterSizing.explicit({ shards: 3, memoryLimit: '32Mi', cpuRequest: '0.1' }))).toEqual([]);
+    expect(problems(ClusterSizing.explicit({ shards: 1, memoryLimit: '32Mi', cpuRequest: '0.1' })).join('\n')).toMatch(/shards.*an integer from 3/);
   });
 
   test('2 shards, less than 32Mi, a bad CPU quantity, missing options', () => {
     const lines = problems(ClusterSizing.explicit({ shards: 2, memoryLimit: '31Mi', cpuRequest: 'lots' }));
     expect(lines).toHaveLength(3);
-    expect(lines[0]).toMatch(/^test\/Topo: invalid prop "sizing.shards" = 2; allowed: an integer: 1 .* or from 3 .* to 16384/);
+    expect(lines[0]).toMatch(/^test\/Topo: invalid prop "sizing.shards" = 2; allowed: an integer from 3 .* to 16384/);
     expect(lines[1]).toMatch(/^test\/Topo: invalid prop "sizing.memoryLimit" = "31Mi"; allowed: a memory quantity of at least 32Mi/);
     expect(lines[2]).toBe('test/Topo: invalid prop "sizing.cpuRequest" = "lots"; allowed: a positive CPU quantity such as 250m, 0.5 or 2');
     expect(problems(ClusterSizing.explicit(undefined as any))).toEqual([

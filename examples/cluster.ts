@@ -2,14 +2,17 @@ import { Construct } from 'constructs';
 import { KubernetesProvider } from '@cdktf/provider-kubernetes/lib/provider';
 import { TerraformStack } from '../lib/core/cdktf';
 import {
-  AccessClient, AzureTier, ClusterPolicy, ClusterSizing, DataStorage, EncryptedStorageClass, PortalCertificates, ShardedRedisCluster, StorageEncryption,
+  AccessClient, AccessEgress, AzureTier, Backups, ClientSideEncryption, ClusterPolicy, ClusterSizing, DataStorage, EncryptedStorageClass, ObjectStorage,
+  PortalCertificates, ShardedRedisCluster, StorageCredentials, StorageEncryption,
 } from '../lib';
 
 /**
  * Two Redis Clusters (seeds 003 and 004): `catalog` with the OSS policy (3 shards of a primary
  * and a replica, clients speak the Cluster protocol to the members), and `sessions` with the
  * enterprise policy (sized from Azure's Balanced 12 GB SKU, one TLS endpoint through Envoy for
- * clients that do not speak the Cluster protocol).
+ * clients that do not speak the Cluster protocol). The catalog is backed up every night, shard by
+ * shard, to an in-cluster MinIO, encrypted client-side; the sessions are rebuilt at login, so they
+ * are not backed up, on purpose.
  */
 export class ClusterStack extends TerraformStack {
   public readonly catalog: ShardedRedisCluster;
@@ -31,6 +34,18 @@ export class ClusterStack extends TerraformStack {
       memoryLimit: '4Gi',
       clients: [AccessClient.namespace('shop', { 'app.kubernetes.io/name': 'catalog' })],
       connectionConfigMap: { namespaces: ['redis-cluster', 'shop'] },
+      backup: Backups.toObjectStorage({
+        storage: ObjectStorage.s3({
+          endpoint: 'http://minio.minio.svc:9000',
+          provider: 'Minio',
+          bucket: 'redis-backups',
+          credentials: StorageCredentials.fromSecret('minio-backup-credentials'),
+        }),
+        clientSideEncryption: ClientSideEncryption.fromSecret('redis-backup-crypt'),
+        egress: [AccessEgress.toNamespace('minio', [9000])],
+        schedule: '15 2 * * *',
+        retention: { keepLast: 14 },
+      }),
     });
 
     this.sessions = new ShardedRedisCluster(this, 'Sessions', {
@@ -40,6 +55,7 @@ export class ClusterStack extends TerraformStack {
       policy: ClusterPolicy.enterprise({ certificates: PortalCertificates.selfSigned() }),
       clients: [AccessClient.namespace('shop', { 'app.kubernetes.io/name': 'checkout' })],
       connectionConfigMap: { namespaces: ['redis-cluster', 'shop'] },
+      backup: Backups.disabled(),
     });
   }
 }

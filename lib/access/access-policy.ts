@@ -304,6 +304,23 @@ export interface AccessPolicyProps extends AccessTarget {
   readonly egress?: AccessEgress[];
 }
 
+/**
+ * The egress rule to the cluster DNS (UDP and TCP 53): to the DNS pods, and the DNS caches the user
+ * lists, never port 53 anywhere (an open port 53 is a channel out of the cluster).
+ */
+export function dnsEgressRule(dns: DnsEgressOptions | undefined) {
+  return {
+    to: [
+      {
+        namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: dns?.namespace ?? DEFAULT_DNS_NAMESPACE } },
+        podSelector: { matchLabels: copyLabels(dns?.podLabels ?? DEFAULT_DNS_POD_LABELS) },
+      },
+      ...(dns?.cidrs ?? []).map((cidr) => ({ ipBlock: { cidr } })),
+    ],
+    ports: [{ port: '53', protocol: 'UDP' }, { port: '53', protocol: 'TCP' }],
+  };
+}
+
 /** The access label options, checked and with their defaults. */
 interface ResolvedAccessLabel {
   readonly prefix: string;
@@ -418,21 +435,7 @@ export class AccessPolicy extends Construct {
 
     // DNS only to the cluster DNS pods (and the DNS caches the user lists), never port 53 anywhere:
     // an open port 53 is a channel out of the cluster to any resolver on the internet.
-    const dnsPodLabels = props.dns?.podLabels ?? DEFAULT_DNS_POD_LABELS;
-    this.policy('AllowDns', 'allow-dns', {
-      podSelector: selector,
-      policyTypes: ['Egress'],
-      egress: [{
-        to: [
-          {
-            namespaceSelector: { matchLabels: { [NAMESPACE_NAME_LABEL]: props.dns?.namespace ?? DEFAULT_DNS_NAMESPACE } },
-            podSelector: { matchLabels: copyLabels(dnsPodLabels) },
-          },
-          ...(props.dns?.cidrs ?? []).map((cidr) => ({ ipBlock: { cidr } })),
-        ],
-        ports: [{ port: '53', protocol: 'UDP' }, { port: '53', protocol: 'TCP' }],
-      }],
-    });
+    this.policy('AllowDns', 'allow-dns', { podSelector: selector, policyTypes: ['Egress'], egress: [dnsEgressRule(props.dns)] });
 
     if (props.metricsPorts && props.metricsPorts.length > 0) {
       const ns = props.metrics?.namespace ?? 'monitoring';

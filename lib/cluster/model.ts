@@ -29,6 +29,11 @@ export interface ShardedRedisClusterModel extends RedisServerSettings {
   readonly aclUsers: ReadonlyArray<{ readonly name: string; readonly rules: string }>;
   /** Upper bound for the bootstrap to find every member, and for a member's boot. */
   readonly bootTimeoutSeconds: number;
+  /**
+   * Created with restoreFrom: at the topology's first boot the first member loads the staged backup
+   * (restore-load.sh) before it serves. @default false
+   */
+  readonly restore?: boolean;
   /** Upper bound of a primary's planned handover to its replica in its preStop hook. */
   readonly handoverSeconds: number;
 }

@@ -1,6 +1,7 @@
 import { PATHS, PATH_SHELL_CONSTANTS } from '../redis/paths';
 import { renderDataProbe, SH_AUTH_CONF_LINES, SH_CONF_QUOTE, SH_LOG, SH_PASSWORD, SH_RCLI, SH_ROLE_OF, shellConstants } from '../redis/shell';
 import { NODES_CONF } from './cluster-conf';
+import { RESTORE_DISCARD_LINE, RESTORE_LOAD_LINE } from '../backup/backup-scripts';
 import { ShardedRedisClusterModel, shardStatefulSetName, slotRanges } from './model';
 
 /** How long a member waits, in total, at boot for its peers' names to resolve before it starts (the repair loop MEETs the rest). */
@@ -120,7 +121,9 @@ umask 077
 ${SH_AUTH_CONF_LINES}
 } > "$RUNTIME.tmp"
 mv "$RUNTIME.tmp" "$RUNTIME"
-exec redis-server "$RUNTIME"
+${m.restore ? `# Created from a backup: a shard's first boot loads it before serving.
+if [ "$ORDINAL" = 0 ] && [ ! -e "$DATA_DIR/appendonlydir" ] && [ ! -e "$DATA_DIR/dump.rdb" ]; then ${RESTORE_LOAD_LINE}; else ${RESTORE_DISCARD_LINE}; fi
+` : ''}exec redis-server "$RUNTIME"
 `;
   }
   return `#!/bin/sh
@@ -186,7 +189,10 @@ repair_nodes_conf() {
 }
 
 write_conf
-repair_nodes_conf
+${m.restore ? `# Created from a backup: member 0 of a new shard (no nodes.conf yet) loads it before it serves or
+# joins; the server then claims the slots its keys are in, and the bootstrap adds the rest of its range.
+if [ "$ORDINAL" = 0 ] && [ ! -s "$NODES_CONF" ]; then ${RESTORE_LOAD_LINE}; else ${RESTORE_DISCARD_LINE}; fi
+` : ''}repair_nodes_conf
 # The repair loop lives as long as the pod (its parent becomes redis-server).
 sh "$SCRIPTS_DIR/member-repair.sh" &
 exec redis-server "$RUNTIME"
@@ -369,8 +375,27 @@ wait_until "every member to answer" every_member_answers
 TOTAL=$(wc -l < "$WORK/members")
 log "all $TOTAL members answer"
 
-# 2. A new cluster (no member knows another): each shard's member 0 gets its own config epoch and,
-# unless an interrupted run already gave it, its slot range.
+# free_ranges A-B: from parse_nodes lines on stdin, the runs of slots A..B that no node owns.
+free_ranges() {
+  awk -v a="\${1%-*}" -v b="\${1#*-}" '
+    BEGIN { a += 0; b += 0 }
+    { for (k = 9; k <= NF; k++) { if ($k ~ /^\\[/) continue; n = split($k, r, "-"); lo = r[1] + 0; hi = (n > 1 ? r[2] : r[1]) + 0
+        for (x = (lo > a ? lo : a); x <= (hi < b ? hi : b); x++) taken[x] = 1 } }
+    END { start = -1; for (x = a; x <= b + 1; x++) { if (x <= b && !(x in taken)) { if (start < 0) start = x } else if (start >= 0) { print start "-" (x - 1); start = -1 } } }'
+}
+# add_free_slots SHARD HOST RANGE VIEW_HOST: HOST (the shard's member 0) takes the slots of its RANGE that
+# no node owns as VIEW_HOST sees them: the whole range on a new cluster, the rest of it when the
+# member was restored from a backup (its server claimed the slots its keys are in when it loaded them).
+add_free_slots() {
+  for free in $(cluster_nodes "$4" | parse_nodes | free_ranges "$3"); do
+    reply=$(rcli "$2" "$REDIS_PORT" CLUSTER ADDSLOTSRANGE "\${free%-*}" "\${free#*-}" | tr -d '\\r')
+    [ "$reply" = OK ] || give_up "CLUSTER ADDSLOTSRANGE $free on $2: $reply"
+    log "shard $1 ($2): slots $free"
+  done
+}
+
+# 2. A new cluster (no member knows another): each shard's member 0 gets its own config epoch and
+# the slots of its range it does not own yet.
 fresh=1
 while read -r s i host ip id; do
   [ "$(cluster_info "$host" cluster_known_nodes)" = 1 ] || fresh=0
@@ -380,12 +405,8 @@ if [ "$fresh" = 1 ]; then
   s=0
   for range in $SLOT_RANGES; do
     host=$(field "$s" 0 3)
-    if [ "$(cluster_info "$host" cluster_slots_assigned)" = 0 ]; then
-      rcli "$host" "$REDIS_PORT" CLUSTER SET-CONFIG-EPOCH $((s + 1)) >/dev/null || true
-      reply=$(rcli "$host" "$REDIS_PORT" CLUSTER ADDSLOTSRANGE "\${range%-*}" "\${range#*-}" | tr -d '\\r')
-      [ "$reply" = OK ] || give_up "CLUSTER ADDSLOTSRANGE $range on $host: $reply"
-      log "shard $s ($host): slots $range"
-    fi
+    rcli "$host" "$REDIS_PORT" CLUSTER SET-CONFIG-EPOCH $((s + 1)) >/dev/null || true
+    add_free_slots "$s" "$host" "$range" "$host"
     s=$((s + 1))
   done
 fi
@@ -428,17 +449,14 @@ for gone in $(view | awk -v ids="$ids" 'index(ids, " " $1 " ") == 0 && NF == 8 &
   while read -r s i host ip id; do rcli "$host" "$REDIS_PORT" CLUSTER FORGET "$gone" >/dev/null || true; done < "$WORK/members"
 done
 
-# 5. Ranges no node owns (a first run stopped between two shards): each goes to its shard if that shard owns nothing.
+# 5. Slots no node owns (a first run stopped between two shards): each shard's member 0, if it is a
+# primary that owns nothing outside its range, takes the free slots of its range.
 if [ "$(cluster_info "$anchor" cluster_slots_assigned)" != 16384 ]; then
   s=0
   for range in $SLOT_RANGES; do
     host=$(field "$s" 0 3)
-    free=$(view | awk -v a="\${range%-*}" -v b="\${range#*-}" '{ for (k = 9; k <= NF; k++) { if ($k ~ /^\\[/) continue; n = split($k, r, "-"); lo = r[1]; hi = (n > 1) ? r[2] : r[1]; if (lo + 0 <= b + 0 && hi + 0 >= a + 0) taken = 1 } } END { print taken ? "no" : "yes" }')
-    if [ "$free" = yes ] && [ "$(cluster_info "$host" cluster_slots_assigned)" = 0 ] && [ "$(role_of "$host")" = master ]; then
-      reply=$(rcli "$host" "$REDIS_PORT" CLUSTER ADDSLOTSRANGE "\${range%-*}" "\${range#*-}" | tr -d '\\r')
-      [ "$reply" = OK ] || give_up "CLUSTER ADDSLOTSRANGE $range on $host: $reply"
-      log "shard $s ($host): unowned slots $range"
-    fi
+    outside=$(cluster_nodes "$host" | parse_nodes | awk -v a="\${range%-*}" -v b="\${range#*-}" '$6 ~ /myself/ { for (k = 9; k <= NF; k++) { if ($k ~ /^\\[/) continue; n = split($k, r, "-"); if (r[1] + 0 < a + 0 || (n > 1 ? r[2] : r[1]) + 0 > b + 0) print $k } }')
+    if [ -z "$outside" ] && [ "$(role_of "$host")" = master ]; then add_free_slots "$s" "$host" "$range" "$anchor"; fi
     s=$((s + 1))
   done
 fi

@@ -37,6 +37,10 @@ import { clusterMemberHost, ShardedRedisClusterModel, shardStatefulSetName, slot
 import { CLUSTER_POLICY_FACTORIES, ClusterPolicy } from './options';
 import { MEMBER_CONFIG_FILES, MEMBER_SCRIPTS, renderClusterScripts } from './scripts';
 import { ClusterSizing } from './sizing';
+import { Annotations } from '../core/cdktf';
+import { BackupSchedule } from '../backup/backup-schedule';
+import { Backups, BACKUPS_FACTORIES, BackupSource, RESTORE_FROM_FACTORIES, RestoreFrom } from '../backup/backups';
+import { restorePodPieces } from '../backup/restore';
 
 /**
  * The shard counts a cluster takes. Not 1 or 2: Redis Cluster promotes a replica only with the
@@ -137,6 +141,19 @@ export interface ShardedRedisClusterProps extends WorkloadPlacementProps, Client
    * @default false
    */
   readonly allowShardRemoval?: boolean;
+  /**
+   * Scheduled backups to object storage, a CronJob per shard (Backups.toObjectStorage), or none on
+   * purpose (Backups.disabled()).
+   * @default none, with a synth warning that asks for one of the two
+   */
+  readonly backup?: Backups;
+  /**
+   * Initial data from a backup: at the cluster's first boot, member 0 of each shard loads the backup
+   * of the same slot range (the same ring position behind twemproxy) before it serves or joins;
+   * its replicas then sync from it. The backup must come from a cluster with the same shard count.
+   * @default none: the cluster starts empty
+   */
+  readonly restoreFrom?: RestoreFrom;
 }
 
 export interface ClusterMetricsOptions extends MetricsAccessOptions {
@@ -180,6 +197,10 @@ export class ShardedRedisCluster extends Construct implements IRedisCluster {
   public readonly connection: ClusterConnectionContract;
   /** The Envoy proxy (enterprise policy) or nutcracker (twemproxy policy). */
   public readonly proxy?: ClusterProxy | TwemproxyProxy;
+  /** The scheduled backups (undefined without Backups.toObjectStorage). */
+  public readonly backupSchedule?: BackupSchedule;
+  /** Where this cluster's backups are, for a RestoreFrom (undefined without backups). */
+  public readonly backupSource?: BackupSource;
 
   constructor(scope: Construct, id: string, props: ShardedRedisClusterProps) {
     super(scope, id);
@@ -219,15 +240,22 @@ export class ShardedRedisCluster extends Construct implements IRedisCluster {
       aclUsers: aclUsers.map((u) => ({ name: u.name, rules: (u.permissions ?? AclPermissions.application()).rules })),
       bootTimeoutSeconds: props.bootTimeoutSeconds ?? 600,
       handoverSeconds: props.handoverSeconds ?? 20,
+      restore: props.restoreFrom !== undefined,
     };
     this.model = m;
+    const runAs = { uid: REDIS_UID };
+    const restore = props.restoreFrom
+      ? restorePodPieces(this, props.restoreFrom, { namespace: m.namespace, name, persistence: m.persistence, bootTimeoutSeconds: m.bootTimeoutSeconds, runAs, labels: this.labels('restore', 'redis') })
+      : undefined;
+    // What each shard's backups hold: a slot range of the cluster, or a position on twemproxy's ring.
+    const shardIdentity = (s: number) => (standalone ? `ring:shard-${s}` : `slots:${slotRanges(shards)[s].first}-${slotRanges(shards)[s].last}`);
 
     // --- auth, rendered files --------------------------------------------------------------
     const secret = authSecret(this, { auth, aclUserNames: aclUsers.map((u) => u.name), secretName: childName(name, 'auth'), namespace: m.namespace, labels: this.labels('auth', 'redis') });
     this.auth = secret.ref;
     this.password = secret.password;
     this.configFiles = { 'redis.conf': renderClusterRedisConf(m), 'acl-rules': renderAclRules(m) };
-    this.scriptFiles = renderClusterScripts(m);
+    this.scriptFiles = { ...renderClusterScripts(m), ...restore?.scriptFiles };
     const configMap = new ConfigMapV1(this, 'Config', kubernetesObject(this, 'ConfigMap', {
       metadata: { name: childName(name, 'config'), namespace: m.namespace, labels: this.labels('config', 'redis') },
       data: { ...this.configFiles },
@@ -243,7 +271,6 @@ export class ShardedRedisCluster extends Construct implements IRedisCluster {
     const sizingAnnotations = sizing ? sizing.annotations() : {};
 
     // --- members: one StatefulSet per shard behind one headless Service ----------------------
-    const runAs = { uid: REDIS_UID };
     const image = props.image ?? 'redis:7.2.7';
     const memberId = this.identity('member', 'redis');
     const memberSelector = selectorLabels(memberId);
@@ -272,6 +299,7 @@ export class ShardedRedisCluster extends Construct implements IRedisCluster {
       namespace: m.namespace,
       labelSelector: Object.entries(memberSelector).map(([k, v]) => `${k}=${v}`).join(','),
     }));
+    const backupAnnotation = { 'redis-topologies.io/backups': props.backup === undefined ? 'none' : props.backup.enabled ? `${props.backup.options.schedule ?? '0 * * * *'} to ${props.backup.options.storage}` : 'disabled' };
     for (let s = 0; s < shards; s++) {
       const stsName = shardStatefulSetName(name, s);
       const shardLabels = { ...standardLabels(memberId), [SHARD_LABEL]: String(s) };
@@ -291,7 +319,7 @@ export class ShardedRedisCluster extends Construct implements IRedisCluster {
       if (props.metrics) containers.push(metricsSidecar({ image: props.metrics.image, redisPort: REDIS_PORT, tls: m.tls, authSecretName: this.auth.secretName, passwordKey: auth.passwordKey }));
       const lifecycle = s === 0 && existingShards ? { ...claims.lifecycle, precondition: [shardRemovalGuard(existingShards, shards, name)] } : claims.lifecycle;
       this.shardStatefulSets.push(new StatefulSetV1(this, `Shard${s}`, kubernetesObject(this, 'StatefulSet', {
-        metadata: { name: stsName, namespace: m.namespace, labels: shardLabels },
+        metadata: { name: stsName, namespace: m.namespace, labels: shardLabels, annotations: backupAnnotation },
         spec: {
           serviceName: headlessService.metadata.name,
           replicas: String(replicas + 1),
@@ -299,8 +327,9 @@ export class ShardedRedisCluster extends Construct implements IRedisCluster {
           selector: { matchLabels: shardSelector },
           updateStrategy: [{ type: 'RollingUpdate' }],
           template: {
-            metadata: { labels: shardLabels, annotations: { ...memberChecksum, ...sizingAnnotations } },
+            metadata: { labels: { ...shardLabels, ...restore?.podLabels }, annotations: { ...memberChecksum, ...sizingAnnotations } },
             spec: {
+              serviceAccountName: restore?.serviceAccountName,
               automountServiceAccountToken: AUTOMOUNT_SERVICE_ACCOUNT_TOKEN,
               enableServiceLinks: false,
               terminationGracePeriodSeconds: m.handoverSeconds + 10,
@@ -311,8 +340,9 @@ export class ShardedRedisCluster extends Construct implements IRedisCluster {
               topologySpreadConstraint: [...shardPlacement.topologySpreadConstraint, {
                 maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: [{ matchLabels: { ...memberSelector } }],
               }],
+              initContainer: restore ? [restore.initContainer(shardIdentity(s))] : undefined,
               container: containers,
-              volume: [...volumes, ...(props.storage.kind === 'ephemeral' ? [{ name: 'data', emptyDir: { sizeLimit: props.storage.size } }] : [])],
+              volume: [...volumes, ...(props.storage.kind === 'ephemeral' ? [{ name: 'data', emptyDir: { sizeLimit: props.storage.size } }] : []), ...(restore?.volumes ?? [])],
             },
           },
           volumeClaimTemplate: claims.template,
@@ -436,14 +466,33 @@ export class ShardedRedisCluster extends Construct implements IRedisCluster {
       this.proxyPort = this.proxy.port;
     }
 
+    // --- backups: a CronJob per shard, reaching the members like any client -------------------
+    if (props.backup?.enabled) {
+      this.backupSchedule = new BackupSchedule(this, 'Backup', {
+        backups: props.backup,
+        target: {
+          namespace: m.namespace, name, partOf: SHARDED_REDIS_CLUSTER_PART_OF, kind: standalone ? 'standalone' : 'cluster', redisPort: REDIS_PORT,
+          tlsSecretName: props.tlsSecretName, authSecretName: this.auth.secretName, image, memoryLimit,
+          podSelector: this.accessTarget.podSelector,
+          shards: this.shards.map((s) => ({ path: `shard-${s.index}`, hosts: s.memberHosts })),
+          dns: props.dns, nodeSelector: props.nodeSelector, tolerations: props.tolerations,
+        },
+      });
+      this.backupSource = this.backupSchedule.source;
+    } else if (props.backup === undefined) {
+      Annotations.of(this).addWarning(`${this.node.path}: no backups. Set backup: Backups.toObjectStorage({ ... }), or Backups.disabled() to leave them off on purpose.`);
+    }
+    const backupClients = this.backupSchedule ? [AccessClient.pods(this.backupSchedule.podSelector)] : [];
+
     // --- access ------------------------------------------------------------------------------
     // Clients reach the client port of every member (OSS clients follow MOVED to any of them); the
     // bus port is between the topology's own pods only. The proxy (enterprise) is one of them.
     this.accessPolicy = new AccessPolicy(this, 'Access', {
       ...this.accessTarget,
       peerPorts: standalone ? [] : [REDIS_PORT, BUS_PORT],
-      clients: enterprise ? [] : [...(props.clients ?? []), ...published.map((ns) => AccessClient.namespace(ns))],
+      clients: [...(enterprise ? [] : [...(props.clients ?? []), ...published.map((ns) => AccessClient.namespace(ns))]), ...backupClients],
       accessLabel: enterprise ? false : props.accessLabel,
+      egress: restore?.egress,
       dns: props.dns,
       metricsPorts: props.metrics ? [METRICS_PORT] : undefined,
       metrics: props.metrics,
@@ -526,6 +575,8 @@ export class ShardedRedisCluster extends Construct implements IRedisCluster {
     v.type('outputs', props.outputs, 'boolean', 'true or false');
     validatePasswordSecret(v, 'passwordSecret', props.passwordSecret, !(props.auth instanceof RedisAuth) || props.auth.source === 'generated',
       'only with RedisAuth.generated(): with RedisAuth.fromExistingSecret the password is in your Secret, which Terraform never reads; copy that Secret into the application namespaces yourself');
+    if (v.option('backup', props.backup, Backups, BACKUPS_FACTORIES) && props.backup) props.backup._validate(v, 'backup');
+    if (v.option('restoreFrom', props.restoreFrom, RestoreFrom, RESTORE_FROM_FACTORIES) && props.restoreFrom) props.restoreFrom._validate(v, 'restoreFrom');
     v.throwIfInvalid();
   }
 }

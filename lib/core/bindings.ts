@@ -6,6 +6,7 @@
  */
 import type { DeploymentV1 } from '@cdktf/provider-kubernetes/lib/deployment-v1';
 import type { JobV1 } from '@cdktf/provider-kubernetes/lib/job-v1';
+import type { CronJobV1 } from '@cdktf/provider-kubernetes/lib/cron-job-v1';
 
 /** kubernetes_deployment_v1 (portals, cluster proxies). */
 export function deploymentV1Binding(): typeof DeploymentV1 {
@@ -15,4 +16,9 @@ export function deploymentV1Binding(): typeof DeploymentV1 {
 /** kubernetes_job_v1 (the cluster bootstrap). */
 export function jobV1Binding(): typeof JobV1 {
   return (require('@cdktf/provider-kubernetes/lib/job-v1') as typeof import('@cdktf/provider-kubernetes/lib/job-v1')).JobV1;
+}
+
+/** kubernetes_cron_job_v1 (scheduled backups). */
+export function cronJobV1Binding(): typeof CronJobV1 {
+  return (require('@cdktf/provider-kubernetes/lib/cron-job-v1') as typeof import('@cdktf/provider-kubernetes/lib/cron-job-v1')).CronJobV1;
 }

@@ -59,13 +59,18 @@ export function placement(selector: Record<string, string>, options: PlacementOp
         : { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: term }] },
     },
     nodeSelector: options.nodeSelector ? { ...options.nodeSelector } : undefined,
-    toleration: options.tolerations?.map((t) => ({
-      key: t.key,
-      operator: t.operator ?? (t.value !== undefined ? 'Equal' : 'Exists'),
-      value: t.value,
-      effect: t.effect,
-    })),
+    toleration: podTolerations(options.tolerations),
   };
+}
+
+/** A pod spec's `toleration` blocks (operator Equal with a value, else Exists). */
+export function podTolerations(tolerations: Toleration[] | undefined) {
+  return tolerations?.map((t) => ({
+    key: t.key,
+    operator: t.operator ?? (t.value !== undefined ? 'Equal' : 'Exists'),
+    value: t.value,
+    effect: t.effect,
+  }));
 }
 
 /**

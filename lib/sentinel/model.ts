@@ -29,6 +29,11 @@ export interface SentinelRedisModel extends RedisServerSettings {
   readonly aclUsers: ReadonlyArray<{ readonly name: string; readonly rules: string }>;
   /** Upper bound for a member's boot decision before it exits and lets Kubernetes restart it. */
   readonly bootTimeoutSeconds: number;
+  /**
+   * Created with restoreFrom: at the topology's first boot the first member loads the staged backup
+   * (restore-load.sh) before it serves. @default false
+   */
+  readonly restore?: boolean;
   /** Upper bound of a primary's planned handover in its preStop hook (inside the grace period). */
   readonly handoverSeconds: number;
 }

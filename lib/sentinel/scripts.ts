@@ -1,6 +1,7 @@
 import { PATHS, PATH_SHELL_CONSTANTS } from '../redis/paths';
 import { renderDataProbe, SH_AUTH_CONF_LINES, SH_CONF_QUOTE, SH_LOG, SH_PASSWORD, SH_RCLI, SH_ROLE_OF, shellConstants } from '../redis/shell';
 import { SentinelRedisModel } from './model';
+import { RESTORE_DISCARD_LINE, RESTORE_LOAD_LINE } from '../backup/backup-scripts';
 
 /**
  * How often each sentinel asks every data member for INFO, in ms (Sentinel's default is 10 s; it is
@@ -212,9 +213,9 @@ ${SH_AUTH_CONF_LINES}
 }
 
 start=$(date +%s)
-if [ "$SENTINELS" -eq 0 ]; then
+${m.restore ? 'first_boot=0\n' : ''}if [ "$SENTINELS" -eq 0 ]; then
   log "development mode (no sentinels): starting as the only member"
-  write_conf
+${m.restore ? '  if data_empty; then first_boot=1; fi\n' : ''}  write_conf
 else
   while :; do
     waited=$(( $(date +%s) - start ))
@@ -245,7 +246,7 @@ else
       fi
       if [ "$ORDINAL" = 0 ] && data_empty && ! promotable_member_alive "$SELF" >/dev/null; then
         log "no sentinel knows a primary, no member runs, and this one has no data: first boot, starting as primary"
-        write_conf; break
+        ${m.restore ? 'first_boot=1; ' : ''}write_conf; break
       fi
       log "no quorum of sentinels names a primary yet; waiting for them"
     fi
@@ -256,7 +257,9 @@ else
     sleep 1
   done
 fi
-exec redis-server "$RUNTIME"
+${m.restore ? `# Created from a backup: the first boot loads it before serving; any other boot discards it.
+if [ "$first_boot" = 1 ]; then ${RESTORE_LOAD_LINE}; else ${RESTORE_DISCARD_LINE}; fi
+` : ''}exec redis-server "$RUNTIME"
 `;
 }
 

@@ -29,6 +29,9 @@ import { renderAclRules } from '../redis/redis-conf';
 import { renderSentinelConf, renderSentinelMasterConf } from './sentinel-conf';
 import { podChecksumDocuments, renderScripts, sentinelPreStopSeconds } from './scripts';
 import { kubernetesObject } from '../core/registry';
+import { BackupSchedule } from '../backup/backup-schedule';
+import { Backups, BACKUPS_FACTORIES, BackupSource, RESTORE_FROM_FACTORIES, RestoreFrom } from '../backup/backups';
+import { restorePodPieces } from '../backup/restore';
 
 /** Part-of label value of every SentinelRedis object. */
 export const SENTINEL_REDIS_PART_OF = 'sentinel-redis';
@@ -125,6 +128,18 @@ export interface SentinelRedisProps extends WorkloadPlacementProps, ClientAccess
   readonly outputPrefix?: string;
   /** How long a member may search for the primary at boot before exiting. @default 600 */
   readonly bootTimeoutSeconds?: number;
+  /**
+   * Scheduled backups to object storage (Backups.toObjectStorage), or none on purpose
+   * (Backups.disabled()).
+   * @default none, with a synth warning that asks for one of the two
+   */
+  readonly backup?: Backups;
+  /**
+   * Initial data from a backup: at the topology's first boot, data member 0 downloads it, checks it
+   * and loads it before it serves; the replicas then sync from it. Ignored once the topology has data.
+   * @default none: the topology starts empty
+   */
+  readonly restoreFrom?: RestoreFrom;
   /**
    * Upper bound of a primary's planned handover: before a primary pod stops (rolling update, node
    * drain, eviction, scale-in), its preStop hook pauses writes, waits for the replicas to hold every
@@ -259,6 +274,10 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
   public readonly accessPolicy: AccessPolicy;
   /** The published connection details. */
   public readonly connection: ConnectionContract;
+  /** The scheduled backups (undefined without Backups.toObjectStorage). */
+  public readonly backupSchedule?: BackupSchedule;
+  /** Where this topology's backups are, for a RestoreFrom (undefined without backups). */
+  public readonly backupSource?: BackupSource;
 
   constructor(scope: Construct, id: string, props: SentinelRedisProps) {
     super(scope, id);
@@ -308,8 +327,13 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
       aclUsers: aclUsers.map((u) => ({ name: u.name, rules: (u.permissions ?? AclPermissions.application()).rules })),
       bootTimeoutSeconds: props.bootTimeoutSeconds ?? 600,
       handoverSeconds: props.handoverSeconds ?? 20,
+      restore: props.restoreFrom !== undefined,
     };
     const m = this.model;
+    const runAs = { uid: REDIS_UID };
+    const restore = props.restoreFrom
+      ? restorePodPieces(this, props.restoreFrom, { namespace: m.namespace, name, persistence: m.persistence, bootTimeoutSeconds: m.bootTimeoutSeconds, runAs, labels: this.labels('restore', 'redis') })
+      : undefined;
 
     // --- auth Secret -----------------------------------------------------------------------
     const secret = authSecret(this, { auth, aclUserNames: aclUsers.map((u) => u.name), secretName: names.authSecret, namespace: m.namespace, labels: this.labels('auth', 'redis') });
@@ -325,7 +349,7 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
       configFiles['sentinel-master.conf'] = renderSentinelMasterConf(m);
     }
     this.configFiles = configFiles;
-    this.scriptFiles = renderScripts(m);
+    this.scriptFiles = { ...renderScripts(m), ...restore?.scriptFiles };
     const configMap = new ConfigMapV1(this, 'Config', kubernetesObject(this, 'ConfigMap', {
       metadata: { name: childName(name, 'config'), namespace: m.namespace, labels: this.labels('config', 'redis') },
       data: { ...configFiles },
@@ -339,7 +363,6 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
     const podChecksum = (kind: 'data' | 'sentinel') => checksumAnnotations(...podChecksumDocuments(kind, m, configFiles, this.scriptFiles));
 
     // --- shared pod pieces -----------------------------------------------------------------
-    const runAs = { uid: REDIS_UID };
     const nodeSpread = props.nodeSpread ?? (ha ? Spread.REQUIRED : Spread.PREFERRED);
     const zoneSpread = props.zoneSpread ?? Spread.PREFERRED;
     const commonVolumes = redisPodVolumes({ configMapName: configMap.metadata.name, scriptsMapName: scriptsMap.metadata.name, authSecretName, tlsSecretName: m.tls ? props.tlsSecretName : undefined });
@@ -380,8 +403,9 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
       dataContainers.push(metricsSidecar({ image: props.metrics.image, redisPort: REDIS_PORT, tls: m.tls, authSecretName, passwordKey: auth.passwordKey }));
     }
 
+    const backupAnnotation = { 'redis-topologies.io/backups': props.backup === undefined ? 'none' : props.backup.enabled ? `${props.backup.options.schedule ?? '0 * * * *'} to ${props.backup.options.storage}` : 'disabled' };
     this.dataStatefulSet = new StatefulSetV1(this, 'Data', kubernetesObject(this, 'StatefulSet', {
-      metadata: { name: names.dataStatefulSet, namespace: m.namespace, labels: standardLabels(dataId), annotations: { 'redis-topologies.io/availability': availability.value } },
+      metadata: { name: names.dataStatefulSet, namespace: m.namespace, labels: standardLabels(dataId), annotations: { 'redis-topologies.io/availability': availability.value, ...backupAnnotation } },
       spec: {
         serviceName: dataHeadless.metadata.name,
         replicas: String(dataMembers),
@@ -390,16 +414,18 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
         selector: { matchLabels: dataSelector },
         updateStrategy: [{ type: 'RollingUpdate' }],
         template: {
-          metadata: { labels: standardLabels(dataId), annotations: annotations('data') },
+          metadata: { labels: { ...standardLabels(dataId), ...restore?.podLabels }, annotations: annotations('data') },
           spec: {
+            serviceAccountName: restore?.serviceAccountName,
             automountServiceAccountToken: AUTOMOUNT_SERVICE_ACCOUNT_TOKEN,
             enableServiceLinks: false,
             // The preStop handover, then a clean shutdown (AOF fsync).
             terminationGracePeriodSeconds: m.handoverSeconds + 10,
             securityContext: restrictedPodSecurityContext(runAs),
             ...placement(dataSelector, { zoneSpread, nodeSpread, nodeSelector: props.nodeSelector, tolerations: props.tolerations }),
+            initContainer: restore ? [restore.initContainer('all')] : undefined,
             container: dataContainers,
-            volume: [...commonVolumes, ...dataVolumes],
+            volume: [...commonVolumes, ...dataVolumes, ...(restore?.volumes ?? [])],
           },
         },
         volumeClaimTemplate: dataVolumeClaims,
@@ -524,10 +550,32 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
     // Publishing connection details into an application namespace also admits that namespace:
     // one step, so an application given the details can use them.
     const published = this.connection.namespaces.filter((ns) => ns !== m.namespace);
+
+    // --- backups: a CronJob that reaches the members like any client -------------------------
+    if (props.backup?.enabled) {
+      this.backupSchedule = new BackupSchedule(this, 'Backup', {
+        backups: props.backup,
+        target: {
+          namespace: m.namespace, name, partOf: SENTINEL_REDIS_PART_OF, kind: 'sentinel', redisPort: REDIS_PORT,
+          tlsSecretName: m.tls ? props.tlsSecretName : undefined, authSecretName, image, memoryLimit,
+          podSelector: this.accessTarget.podSelector,
+          shards: [{ path: 'main', hosts: this.dataMemberHosts }],
+          dns: props.dns, nodeSelector: props.nodeSelector, tolerations: props.tolerations,
+        },
+      });
+      this.backupSource = this.backupSchedule.source;
+    } else if (props.backup === undefined) {
+      Annotations.of(this).addWarning(`${this.node.path}: no backups. Set backup: Backups.toObjectStorage({ ... }), or Backups.disabled() to leave them off on purpose.`);
+    }
     this.accessPolicy = new AccessPolicy(this, 'Access', {
       ...this.accessTarget,
       peerPorts: ha ? [REDIS_PORT, SENTINEL_PORT] : [REDIS_PORT],
-      clients: [...(props.clients ?? []), ...published.map((ns) => AccessClient.namespace(ns))],
+      clients: [
+        ...(props.clients ?? []),
+        ...published.map((ns) => AccessClient.namespace(ns)),
+        ...(this.backupSchedule ? [AccessClient.pods(this.backupSchedule.podSelector)] : []),
+      ],
+      egress: restore?.egress,
       accessLabel: props.accessLabel,
       dns: props.dns,
       metricsPorts: props.metrics ? [METRICS_PORT] : undefined,
@@ -634,6 +682,8 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
     validatePasswordSecret(v, 'passwordSecret', props.passwordSecret, !(props.auth instanceof RedisAuth) || props.auth.source === 'generated',
       'only with RedisAuth.generated(): with RedisAuth.fromExistingSecret the password is in your Secret, which Terraform never reads; copy that Secret into the application namespaces yourself');
     if (props.tlsCaCertificatePem !== undefined && props.tlsSecretName === undefined) v.fail('tlsCaCertificatePem', props.tlsCaCertificatePem, 'only with tlsSecretName (TLS inside the topology)');
+    if (v.option('backup', props.backup, Backups, BACKUPS_FACTORIES) && props.backup) props.backup._validate(v, 'backup');
+    if (v.option('restoreFrom', props.restoreFrom, RestoreFrom, RESTORE_FROM_FACTORIES) && props.restoreFrom) props.restoreFrom._validate(v, 'restoreFrom');
     v.throwIfInvalid();
   }
 }

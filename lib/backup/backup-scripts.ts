@@ -78,14 +78,16 @@ const SH_RCLONE = `rclone_setup() {
   export RCLONE_CONFIG="\${TMPDIR:-/tmp}/rclone.conf"
   : > "$RCLONE_CONFIG"
 }
-# complete_backups SHARD_PATH: ids of the backups whose manifest was written, oldest first.
+# complete_backups SHARD_PATH: ids of the backups whose manifest was written, oldest first (status 1
+# when the store cannot be listed; rclone's error is in the log).
 complete_backups() {
-  rclone lsf -R --files-only "$ROOT/$1" 2>/dev/null \\
-    | sed -n 's#^\\([0-9]\\{8\\}T[0-9]\\{6\\}Z\\)/manifest\\.json$#\\1#p' | sort
+  _out=$(rclone lsf -R --files-only "$ROOT/$1") || return 1
+  printf '%s\\n' "$_out" | sed -n 's#^\\([0-9]\\{8\\}T[0-9]\\{6\\}Z\\)/manifest\\.json$#\\1#p' | sort
 }
 # every_backup SHARD_PATH: ids of every backup directory, complete or not, oldest first.
 every_backup() {
-  rclone lsf --dirs-only "$ROOT/$1" 2>/dev/null | sed -n 's#^\\([0-9]\\{8\\}T[0-9]\\{6\\}Z\\)/$#\\1#p' | sort
+  _out=$(rclone lsf --dirs-only "$ROOT/$1") || return 1
+  printf '%s\\n' "$_out" | sed -n 's#^\\([0-9]\\{8\\}T[0-9]\\{6\\}Z\\)/$#\\1#p' | sort
 }
 id_epoch() {
   _i=$1
@@ -94,6 +96,16 @@ id_epoch() {
 `;
 
 const SH_DIE = `die() { log "$*"; exit 1; }`;
+
+/**
+ * `check_rdb FILE REPORT`: redis-check-rdb's verdict on FILE, its full output in REPORT. On a
+ * refusal, prints what it found wrong (the lines after "RDB ERROR DETECTED", offsets dropped).
+ */
+const SH_CHECK_RDB = `check_rdb() {
+  redis-check-rdb "$1" > "$2" 2>&1 && return 0
+  sed -n '/RDB ERROR DETECTED/,$p' "$2" | sed -n '2,4s/^\\[[a-z ]*[0-9]*\\] //p' | tr '\\n' ' '
+  return 1
+}`;
 
 /** `manifest_field FILE KEY`: a field of a manifest, which has one "key": value per line. */
 const SH_MANIFEST_FIELD = `manifest_field() { sed -n "s/^ *\\"$2\\": *\\"\\{0,1\\}\\([^\\",]*\\)\\"\\{0,1\\},\\{0,1\\} *$/\\1/p" "$1" | head -n 1; }`;
@@ -130,6 +142,8 @@ ${SH_PASSWORD}
 ${SH_RCLI}
 
 ${SH_RCLONE}
+
+${SH_CHECK_RDB}
 `;
 }
 
@@ -208,8 +222,8 @@ if ! REDISCLI_AUTH="$(password)" timeout "$SNAPSHOT_TIMEOUT" redis-cli --no-auth
 fi
 
 # 4. Verified before anything is uploaded.
-if ! redis-check-rdb "$WORK/dump.rdb" > "$WORK/check.txt" 2>&1; then
-  die "redis-check-rdb refused the snapshot from $source: $(grep -v '^\\[offset' "$WORK/check.txt" | tail -n 4 | tr '\\n' ' ')"
+if ! why=$(check_rdb "$WORK/dump.rdb" "$WORK/check.txt"); then
+  die "redis-check-rdb refused the snapshot from $source: $why"
 fi
 keys=$(sed -n 's/^\\[info\\] \\([0-9]*\\) keys read$/\\1/p' "$WORK/check.txt")
 expires=$(sed -n 's/^\\[info\\] \\([0-9]*\\) expires$/\\1/p' "$WORK/check.txt")
@@ -277,7 +291,7 @@ log "backup $ID stored at $DEST"
 
 # Retention, after a good upload: complete backups beyond the newest KEEP_LAST, or older than
 # MAX_AGE_DAYS, are deleted, never the newest complete one; unfinished ones older than it go too.
-complete=$(complete_backups "$SHARD_PATH")
+complete=$(complete_backups "$SHARD_PATH") || die "retention: cannot list $ROOT/$SHARD_PATH"
 newest=$(printf '%s\\n' "$complete" | tail -n 1)
 [ "$newest" = "$ID" ] || die "retention skipped: the newest complete backup is $newest, not $ID"
 total=$(printf '%s\\n' "$complete" | grep -c . || true)
@@ -295,7 +309,8 @@ for id in $complete; do
   fi
   rank=$((rank - 1))
 done
-for id in $(every_backup "$SHARD_PATH"); do
+all=$(every_backup "$SHARD_PATH") || die "retention: cannot list $ROOT/$SHARD_PATH"
+for id in $all; do
   if [ "$id" \\< "$newest" ] && ! printf '%s\\n' "$complete" | grep -qx "$id"; then
     log "retention: deleting unfinished backup $id"
     rclone purge "$ROOT/$SHARD_PATH/$id" || die "retention: could not delete $id"
@@ -359,12 +374,12 @@ fi
 rclone_setup
 rm -rf "$STAGE/incoming"
 mkdir -p "$STAGE/incoming"
-shards=$(rclone lsf --dirs-only "$ROOT" 2>"$STAGE/list.err") || die "restore: cannot list $ROOT: $(tail -n 2 "$STAGE/list.err" | tr '\\n' ' ')"
+# One recursive listing: "<shard>/<id>/manifest.json" marks each complete backup.
+listing=$(rclone lsf -R --files-only "$ROOT" 2>"$STAGE/list.err") || die "restore: cannot list $ROOT: $(tail -n 2 "$STAGE/list.err" | tr '\\n' ' ')"
 found=""; seen=""
-for dir in $shards; do
-  dir=\${dir%/}
+for dir in $(printf '%s\\n' "$listing" | sed -n 's#^\\([^/]*\\)/[0-9]\\{8\\}T[0-9]\\{6\\}Z/manifest\\.json$#\\1#p' | sort -u); do
   pick=""
-  for id in $(complete_backups "$dir"); do
+  for id in $(printf '%s\\n' "$listing" | sed -n "s#^$dir/\\([0-9]\\{8\\}T[0-9]\\{6\\}Z\\)/manifest\\.json\\$#\\1#p" | sort); do
     if [ "$SELECTION" = latest ] || [ ! "$id" \\> "$SELECTION" ]; then pick=$id; fi
   done
   [ -n "$pick" ] || continue
@@ -376,7 +391,7 @@ for dir in $shards; do
 done
 if [ -z "$found" ]; then
   hint=""
-  if rclone lsf -R --files-only "$ROOT" 2>/dev/null | grep -q 'manifest\\.json\\.bin$'; then hint=" (the stored objects end in .bin: these backups are encrypted client-side; restore with their clientSideEncryption key)"; fi
+  if printf '%s\\n' "$listing" | grep -q 'manifest\\.json\\.bin$'; then hint=" (the stored objects end in .bin: these backups are encrypted client-side; restore with their clientSideEncryption key)"; fi
   die "restore: no complete backup of $RESTORE_IDENTITY (selection: $SELECTION) under $ROOT; found:\${seen:- nothing}$hint. A cluster restores into the same shard layout it was backed up from."
 fi
 if ! rclone copyto "$ROOT/$found/dump.rdb" "$STAGE/incoming/dump.rdb" 2>"$STAGE/fetch.err"; then
@@ -404,6 +419,7 @@ ${restoreConstants(m)}
 ${SH_LOG}
 ${SH_DIE}
 ${SH_MANIFEST_FIELD}
+${SH_CHECK_RDB}
 IN="$STAGE/incoming"
 [ -s "$IN/manifest.json" ] && [ -e "$IN/dump.rdb" ] || { log "restore: nothing staged"; exit 0; }
 id=$(manifest_field "$IN/manifest.json" backupId)
@@ -411,8 +427,7 @@ id=$(manifest_field "$IN/manifest.json" backupId)
 want=$(manifest_field "$IN/manifest.json" sha256)
 got=$(sha256sum "$IN/dump.rdb" | cut -d ' ' -f 1)
 [ "$got" = "$want" ] || die "restore of $id refused: checksum mismatch (manifest sha256 $want, downloaded file $got); the backup is damaged or was altered; nothing was loaded"
-redis-check-rdb "$IN/dump.rdb" > "$IN/check.txt" 2>&1 \\
-  || die "restore of $id refused: redis-check-rdb: $(grep -v '^\\[offset' "$IN/check.txt" | tail -n 4 | tr '\\n' ' ')nothing was loaded"
+why=$(check_rdb "$IN/dump.rdb" "$IN/check.txt") || die "restore of $id refused: redis-check-rdb: $why; nothing was loaded"
 source_version=$(manifest_field "$IN/manifest.json" redisVersion)
 target_version=$(redis-server --version | sed -n 's/.* v=\\([0-9.]*\\) .*/\\1/p')
 older() { # older A B: version A is older than version B

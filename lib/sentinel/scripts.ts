@@ -234,7 +234,9 @@ else
       fi
       if ! candidate=$(promotable_member_alive "$SELF"); then
         log "sentinels name this pod as primary and no member they could promote is running: resuming as primary"
-        write_conf; break
+        ${m.restore ? `# No data: a new topology whose sentinels came up first (a restore may load now).
+        if data_empty; then first_boot=1; fi
+        ` : ''}write_conf; break
       fi
       # No timer: a failover the sentinels aborted is retried after their back-off (twice the
       # failover-timeout), and a member that resumed before that would lose its writes to it.

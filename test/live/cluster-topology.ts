@@ -5,6 +5,7 @@
  * it. Shared by the cluster live test and bench:cluster.
  */
 import { Plan, ClaimStore, PlanContainer } from './plan-pods';
+import { runInitContainers, runToCompletion } from './pod-runs';
 import { PodNetwork } from './harness/netns';
 import { EmulatedContainer } from './harness/pod';
 import * as fs from 'fs';
@@ -184,9 +185,13 @@ export class LiveCluster {
   /** Starts member (shard, ordinal) as a new pod: fresh emptyDirs, its claim kept, the pod's current address. */
   public async start(shard: number, ordinal: number): Promise<EmulatedContainer> {
     const pod = this.pod(shard, ordinal);
-    const [spec] = this.plan.podContainers(`${CLUSTER_NAME}-shard-${shard}`, pod, {
+    const opts = {
       namespace: CLUSTER_NAMESPACE, claims: this.claims, secretValues: { password: this.password }, podIP: this.net.addressOf(pod), externalSecrets: this.externalSecrets(),
-    });
+      emptyDirs: new Map<string, string>(),
+    };
+    // Init containers (the restore download) run to completion first, as the kubelet runs them.
+    await runInitContainers(this.net.nsOf(pod), this.plan.podContainers(`${CLUSTER_NAME}-shard-${shard}`, pod, { ...opts, init: true }));
+    const [spec] = this.plan.podContainers(`${CLUSTER_NAME}-shard-${shard}`, pod, opts);
     const c = new EmulatedContainer(this.net.nsOf(pod), spec);
     this.containers.set(pod, c);
     await c.start();
@@ -215,15 +220,7 @@ export class LiveCluster {
     });
     const c = new EmulatedContainer(this.net.nsOf('bootstrap'), spec);
     this.containers.set(`bootstrap-${this.bootstrapRuns}`, c);
-    await c.start();
-    let timer: NodeJS.Timeout | undefined;
-    const exit = await Promise.race([c.exited, new Promise<undefined>((r) => { timer = setTimeout(() => r(undefined), timeoutMs); })]);
-    clearTimeout(timer);
-    if (exit === undefined) {
-      await c.kill('SIGKILL');
-      return { code: null, log: c.logs() };
-    }
-    return { code: exit.code, log: c.logs() };
+    return runToCompletion(c, timeoutMs);
   }
 
   public cli(host: string, args: string[], timeoutMs = 3000): Promise<ExecResult> {

@@ -94,6 +94,23 @@ function project(data: Record<string, string>, items?: Array<{ key: string; path
   return out;
 }
 
+/** Terraform's JSON syntax takes a single nested block as an object or as a list of one. */
+function one(x: any): any {
+  return Array.isArray(x) ? x[0] : x;
+}
+
+export interface PodContainerOptions {
+  namespace: string;
+  claims: ClaimStore;
+  secretValues: Record<string, string>;
+  externalSecrets?: Record<string, Record<string, string>>;
+  podIP?: string;
+  /** The pod's init containers instead of its containers. */
+  init?: boolean;
+  /** The pod's emptyDirs by volume name: pass the same map for its init containers and its containers. */
+  emptyDirs?: Map<string, string>;
+}
+
 const REF = /^\$\{(kubernetes_[a-z_0-9]+)\.([A-Za-z0-9_-]+)\.metadata\[0\]\.name\}$/;
 
 export class Plan {
@@ -144,15 +161,20 @@ export class Plan {
    * The containers of pod `podName` of the StatefulSet or Deployment `workload`. `secretValues` replaces Terraform
    * references inside Secret data (e.g. the random_password result) by key.
    */
-  public podContainers(workload: string, podName: string, opts: { namespace: string; claims: ClaimStore; secretValues: Record<string, string>; externalSecrets?: Record<string, Record<string, string>>; podIP?: string }): PlanContainer[] {
+  public podContainers(workload: string, podName: string, opts: PodContainerOptions): PlanContainer[] {
     const byName = (type: string) => Object.values<any>(this.json.resource[type] ?? {}).find((s) => s.metadata.name === workload);
-    const sts = byName('kubernetes_stateful_set_v1') ?? byName('kubernetes_job_v1') ?? this.deployment(workload);
-    const pod = sts.spec.template.spec;
+    const cron = byName('kubernetes_cron_job_v1');
+    const sts = cron ? undefined : byName('kubernetes_stateful_set_v1') ?? byName('kubernetes_job_v1') ?? this.deployment(workload);
+    // A CronJob's pods are its Job template's pods.
+    const template = cron ? one(one(one(cron.spec).job_template).spec).template : sts.spec.template;
+    const pod = one(template).spec;
+    // A pod's emptyDirs are shared by its containers (init containers included, through opts.emptyDirs).
+    const emptyDirs = opts.emptyDirs ?? new Map<string, string>();
     const podSc = pod.security_context ?? {};
     const volumes = new Map<string, any>((pod.volume ?? []).map((v: any) => [v.name, v]));
-    const claims = new Set<string>((sts.spec.volume_claim_template ?? []).map((c: any) => c.metadata.name));
+    const claims = new Set<string>((sts?.spec.volume_claim_template ?? []).map((c: any) => c.metadata.name));
 
-    return pod.container.map((c: any) => {
+    return ((opts.init ? pod.init_container : pod.container) ?? []).map((c: any) => {
       const sc = c.security_context ?? {};
       const uid = Number(sc.run_as_user ?? podSc.run_as_user);
       const gid = Number(sc.run_as_group ?? podSc.run_as_group ?? uid);
@@ -184,7 +206,8 @@ export class Plan {
           } else if (v.secret) {
             volume = { kind: 'files', files: project(this.secretData(v.secret.secret_name, opts), v.secret.items), mode: parseInt(v.secret.default_mode ?? '0644', 8) };
           } else if (v.empty_dir) {
-            volume = { kind: 'dir', hostDir: emptyDir(uid, fsGroup ?? gid) };
+            if (!emptyDirs.has(vm.name)) emptyDirs.set(vm.name, emptyDir(uid, fsGroup ?? gid));
+            volume = { kind: 'dir', hostDir: emptyDirs.get(vm.name)! };
           } else {
             throw new Error(`${workload}/${c.name}: volume ${vm.name} has a kind the emulator does not know`);
           }
@@ -192,8 +215,6 @@ export class Plan {
         return { mountPath: literal(vm.mount_path, `${workload}/${c.name} mount ${vm.name}`), readOnly: vm.read_only === true, volume };
       });
       const where = `${workload}/${c.name}`;
-      // Terraform's JSON syntax takes a single nested block as an object or as a list of one.
-      const one = (x: any) => (Array.isArray(x) ? x[0] : x);
       const preStop = one(one(one(c.lifecycle)?.pre_stop)?.exec)?.command;
       const probe = one(c.readiness_probe);
       return {

@@ -5,6 +5,7 @@
  * portal tests.
  */
 import { Plan, ClaimStore, PlanContainer } from './plan-pods';
+import { runInitContainers } from './pod-runs';
 import { PodNetwork } from './harness/netns';
 import { EmulatedContainer } from './harness/pod';
 import { redisCli, waitFor, ExecResult } from './harness/client';
@@ -30,6 +31,8 @@ export interface LiveSentinelOptions {
   readonly tls?: TestCertificates;
   /** Adds more constructs (e.g. a portal) to the same stack, so they are in the same plan. */
   readonly extend?: (stack: Construct, topology: SentinelRedis) => void;
+  /** Secrets the plan references but does not make (e.g. object-storage credentials), by name. */
+  readonly secrets?: Record<string, Record<string, string>>;
 }
 
 export const LIVE_NAMESPACE = 'live';
@@ -280,15 +283,20 @@ export class LiveSentinelRedis {
   }
 
   /** The plan's container for a pod: a new pod gets fresh emptyDirs, its claims persist. */
-  public containerSpec(kind: Kind, i: number): PlanContainer {
+  public containerSpec(kind: Kind, i: number, emptyDirs?: Map<string, string>): PlanContainer {
+    return this.podSpecs(kind, i, { emptyDirs })[0];
+  }
+
+  /** The plan's containers (or, with `init`, init containers) of pod i. */
+  public podSpecs(kind: Kind, i: number, o: { init?: boolean; emptyDirs?: Map<string, string> } = {}): PlanContainer[] {
     const sts = kind === 'data' ? this.dataSts : this.sentinelSts;
-    const [container] = this.plan.podContainers(sts, this.podName(kind, i), {
+    return this.plan.podContainers(sts, this.podName(kind, i), {
       namespace: LIVE_NAMESPACE,
       claims: this.claims,
       secretValues: { password: this.opts.password },
-      externalSecrets: this.externalSecrets(),
+      externalSecrets: { ...this.externalSecrets(), ...this.opts.secrets },
+      ...o,
     });
-    return container;
   }
 
   /** Secrets the plan references but does not make (the topology's TLS Secret), with test contents. */
@@ -311,7 +319,10 @@ export class LiveSentinelRedis {
     let c = this.containers.get(name);
     if (!c || !restartContainer) {
       if (c?.isRunning()) throw new Error(`${name} is running`);
-      c = new EmulatedContainer(this.net.nsOf(name), this.containerSpec(kind, i));
+      // Init containers (the restore download) run to completion first, as the kubelet runs them.
+      const emptyDirs = new Map<string, string>();
+      await runInitContainers(this.net.nsOf(name), this.podSpecs(kind, i, { init: true, emptyDirs }));
+      c = new EmulatedContainer(this.net.nsOf(name), this.containerSpec(kind, i, emptyDirs));
       this.containers.set(name, c);
     }
     await c.start();

@@ -387,11 +387,15 @@ free_ranges() {
 # no node owns as VIEW_HOST sees them: the whole range on a new cluster, the rest of it when the
 # member was restored from a backup (its server claimed the slots its keys are in when it loaded them).
 add_free_slots() {
-  for free in $(cluster_nodes "$4" | parse_nodes | free_ranges "$3"); do
-    reply=$(rcli "$2" "$REDIS_PORT" CLUSTER ADDSLOTSRANGE "\${free%-*}" "\${free#*-}" | tr -d '\\r')
-    [ "$reply" = OK ] || give_up "CLUSTER ADDSLOTSRANGE $free on $2: $reply"
-    log "shard $1 ($2): slots $free"
-  done
+  _free=$(cluster_nodes "$4" | parse_nodes | free_ranges "$3")
+  [ -n "$_free" ] || return 0
+  # One command for every free run (a restored shard's range has a gap wherever its keys left none).
+  _args=""; _runs=0
+  for _r in $_free; do _args="$_args \${_r%-*} \${_r#*-}"; _runs=$((_runs + 1)); done
+  # shellcheck disable=SC2086
+  reply=$(rcli "$2" "$REDIS_PORT" CLUSTER ADDSLOTSRANGE $_args | tr -d '\\r')
+  [ "$reply" = OK ] || give_up "CLUSTER ADDSLOTSRANGE $_free on $2: $reply"
+  if [ "$_runs" = 1 ]; then log "shard $1 ($2): slots $_free"; else log "shard $1 ($2): the free slots of $3, in $_runs runs"; fi
 }
 
 # 2. A new cluster (no member knows another): each shard's member 0 gets its own config epoch and

@@ -138,7 +138,7 @@ test('SentinelRedis: 10,000 keys of every type are backed up from a replica, ver
   expect(fresh.container('data', 0)!.logs()).toMatch(/written to the AOF/);
 }));
 
-test('a damaged backup is refused before anything is loaded: a checksum mismatch, a truncated file, a missing backup', () => suite.run(async () => {
+test('a damaged or unusable backup is refused before anything is loaded: a checksum mismatch, a truncated file, a newer Redis version, a missing backup', () => suite.run(async () => {
   const from: BackupSource = { storage: storage('plain'), namespace: LIVE_NAMESPACE, name: LIVE_NAME, egress };
   const prefix = `plain/${LIVE_NAMESPACE}/${LIVE_NAME}/main`;
   const ids = [...new Set((await listObjects(store!, prefix)).map((o) => o.key.slice(prefix.length + 1).split('/')[0]))].sort();
@@ -166,6 +166,15 @@ test('a damaged backup is refused before anything is loaded: a checksum mismatch
   r = await firstMemberAlone(live);
   expect(r.exitCode).toBe(1);
   expect(r.log).toMatch(/refused: redis-check-rdb: Unexpected EOF reading RDB file/);
+  expect(dataOf(live).filter((f) => f !== 'restore')).toEqual([]);
+
+  // Written by a newer Redis than the image runs: refused (RDB formats are not backward compatible).
+  await writeObject(store!, `${prefix}/${newest}/dump.rdb`, rdb);
+  await writeObject(store!, `${prefix}/${newest}/manifest.json`, manifest.replace(/"redisVersion": "[0-9.]+"/, '"redisVersion": "99.0.0"'));
+  live = await restoreTopology('rtd', 27, RestoreFrom.latest(from));
+  r = await firstMemberAlone(live);
+  expect(r.exitCode).toBe(1);
+  expect(r.log).toMatch(/refused: it was written by Redis 99\.0\.0 and this image runs Redis 7\.[0-9.]+; RDB files are not readable by older versions/);
   expect(dataOf(live).filter((f) => f !== 'restore')).toEqual([]);
 
   // A backup id with nothing at or before it.

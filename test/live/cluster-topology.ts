@@ -84,9 +84,9 @@ export class LiveCluster {
    * `tls`: the certificates the topology's TLS Secret (`props.tlsSecretName`) holds; test clients
    * then speak TLS too, verifying against their CA.
    */
-  public static async boot(opts: { prefix: string; password: string; subnetIndex?: number; props?: Partial<ShardedRedisClusterProps>; tls?: TestCertificates }): Promise<LiveCluster> {
+  public static async boot(opts: { prefix: string; password: string; subnetIndex?: number; props?: Partial<ShardedRedisClusterProps>; tls?: TestCertificates; secrets?: Record<string, Record<string, string>> }): Promise<LiveCluster> {
     const { plan, topology } = synthesizeCluster(opts.props ?? {});
-    const live = new LiveCluster(plan, topology, opts.password, await PodNetwork.create(opts.prefix, opts.subnetIndex), opts.props ?? {}, opts.tls);
+    const live = new LiveCluster(plan, topology, opts.password, await PodNetwork.create(opts.prefix, opts.subnetIndex), opts.props ?? {}, opts.tls, opts.secrets);
     for (const { pod, host } of live.members()) await live.net.addPod(pod, [host]);
     live.clientNs = (await live.net.addPod('client', [])).ns;
     // A proxy Deployment's pods (enterprise: Envoy is not installed here; twemproxy: nutcracker).
@@ -102,13 +102,16 @@ export class LiveCluster {
   private bootstrapRuns = 0;
 
   private constructor(public plan: Plan, public topology: ShardedRedisCluster, public readonly password: string, public readonly net: PodNetwork, private props: Partial<ShardedRedisClusterProps>,
-    private readonly tls?: TestCertificates) {}
+    private readonly tls?: TestCertificates, private readonly secrets: Record<string, Record<string, string>> = {}) {}
 
-  /** The topology's TLS Secret, which the plan references but does not make, with the test certificates. */
-  private externalSecrets(): Record<string, Record<string, string>> | undefined {
+  /**
+   * Secrets the plan references but does not make: the topology's TLS Secret with the test
+   * certificates, and those the test gives (object-storage credentials).
+   */
+  private externalSecrets(): Record<string, Record<string, string>> {
     const name = this.props.tlsSecretName;
-    if (!this.tls || !name) return undefined;
-    return { [name]: { 'tls.crt': this.tls.cert, 'tls.key': this.tls.key, 'ca.crt': this.tls.ca } };
+    const tls = this.tls && name ? { [name]: { 'tls.crt': this.tls.cert, 'tls.key': this.tls.key, 'ca.crt': this.tls.ca } } : {};
+    return { ...tls, ...this.secrets };
   }
 
   /**

@@ -55,6 +55,7 @@ const PRELUDE: Record<string, PreludeEntry> = {
   EncryptedStorageClass: fromLib('EncryptedStorageClass'),
   HaproxyPortal: fromLib('HaproxyPortal'),
   SentinelRedis: fromLib('SentinelRedis'),
+  Backups: fromLib('Backups'),
   ShardedRedisCluster: fromLib('ShardedRedisCluster'),
   StorageEncryption: fromLib('StorageEncryption'),
   app: { code: 'const app = new App();', needs: ['App'] },

@@ -8,7 +8,10 @@ import { makeCertificates } from './certificates';
 import { LiveSuite } from './live-suite';
 import { LIVE_NAME, LIVE_NAMESPACE, LiveSentinelRedis } from './sentinel-topology';
 import { bootWithPortals, LivePortals } from './portal-topology';
-import { HaproxyPortal } from '../../lib';
+import { AccessEgress, Backups, HaproxyPortal, ObjectStorage, RestoreFrom, StorageCredentials } from '../../lib';
+import { runBackupJob, STORE_SECRET, storeSecret } from './backup-jobs';
+import { ObjectStore, startObjectStore } from './harness/object-store';
+import { TestCertificates } from './certificates';
 
 jest.setTimeout(180_000);
 
@@ -16,11 +19,19 @@ const suite = new LiveSuite('TLS topology live test', 40);
 let t: LiveSentinelRedis;
 let p: LivePortals;
 let primary = 0;
+let tls: TestCertificates;
+let restored: LiveSentinelRedis | undefined;
+let store: ObjectStore | undefined;
+const STORE_KEYS = { accessKeyId: 'RTTLSKEY', secretAccessKey: 'rt-tls-secret-77' };
+const backup = Backups.toObjectStorage({
+  storage: ObjectStorage.s3({ endpoint: 'http://s3.objects.svc.cluster.local:9000', bucket: 'backups', credentials: StorageCredentials.fromSecret(STORE_SECRET) }),
+  egress: [AccessEgress.toCidr('198.18.0.0/15', [9000])],
+});
 
 beforeAll(async () => {
   if (!suite.ready()) return;
   // One certificate for every member and sentinel, as a platform's wildcard certificate would be.
-  const tls = makeCertificates([
+  tls = makeCertificates([
     `*.${LIVE_NAME}-headless.${LIVE_NAMESPACE}.svc.cluster.local`,
     `*.${LIVE_NAME}-sentinel-headless.${LIVE_NAMESPACE}.svc.cluster.local`,
   ]);
@@ -29,14 +40,18 @@ beforeAll(async () => {
     password: 'live-tls-pw-4Hq',
     subnetIndex: 13,
     tls,
-    props: { tlsSecretName: 'cache-tls' },
+    props: { tlsSecretName: 'cache-tls', backup },
+    secrets: storeSecret(STORE_KEYS),
     extend: (stack, redis) => new HaproxyPortal(stack, 'Portal', { backend: redis }),
     portals: 1,
     what: 'one primary, its replica linked over TLS, sentinels agreeing over TLS',
   }));
 });
 
-afterAll(() => suite.cleanup(p, t));
+afterAll(async () => {
+  await store?.stop().catch(() => undefined);
+  await suite.cleanup(p, t, restored);
+});
 
 test('members and sentinels speak TLS only; replication runs over TLS', () =>
   suite.run(async () => {
@@ -77,4 +92,25 @@ test('the portal checks and forwards over TLS, verifying the members\' names, to
     expect(s.acked).toHaveLength(200);
     expect(await t.missingKeys(primary, 'tls-portal', s.acked)).toEqual([]);
     expect(await p.serversUp(p.pods[0])).toEqual([`cache-${primary}`]);
+  }));
+
+test('backups over TLS: the snapshot is read over TLS, and a TLS topology created from it holds every key', () =>
+  suite.run(async () => {
+    store = await startObjectStore(t.net, STORE_KEYS);
+    const secrets = { ...storeSecret(STORE_KEYS), ...t.externalSecrets() };
+    const run = await runBackupJob(t.plan, t.net, `${LIVE_NAME}-backup`, { namespace: LIVE_NAMESPACE, password: 'live-tls-pw-4Hq', secrets });
+    expect(run.snapshot.code).toBe(0);
+    expect(run.upload?.code).toBe(0);
+    const keys = (await t.cli(t.dataHost(primary), 6379, ['DBSIZE'])).stdout.trim();
+    expect(Number(keys)).toBeGreaterThan(0);
+    const dataDir = store.dataDir;
+    await store.stop();
+    restored = await LiveSentinelRedis.boot({
+      prefix: 'rtf', subnetIndex: 33, password: 'live-tls-pw-4Hq', tls, secrets: storeSecret(STORE_KEYS),
+      props: { tlsSecretName: 'cache-tls', restoreFrom: RestoreFrom.latest(t.topology.backupSource!), backup: Backups.disabled() },
+    });
+    store = await startObjectStore(restored.net, { dataDir, ...STORE_KEYS });
+    await restored.startAll();
+    await restored.waitForHealthy('a TLS topology restored from the backup', 90_000);
+    expect((await restored.cli(restored.dataHost(0), 6379, ['DBSIZE'])).stdout.trim()).toBe(keys);
   }));

@@ -15,6 +15,8 @@ export interface EgressPolicyProps {
   readonly namespace: string;
   /** Prefix of the policies' names (`<name>-default-deny`, ...). */
   readonly name: string;
+  /** Their `app.kubernetes.io/instance` label: the topology they belong to. */
+  readonly instance: string;
   /** The pods the policies select (at least one label). */
   readonly podSelector: Record<string, string>;
   /** Where the pods may connect to, besides DNS. */
@@ -36,7 +38,7 @@ export class EgressPolicy extends Construct {
       metadata: {
         name: childName(props.name, suffix),
         namespace: props.namespace,
-        labels: { 'app.kubernetes.io/managed-by': 'redis-topologies', 'app.kubernetes.io/instance': props.name },
+        labels: { 'app.kubernetes.io/managed-by': 'redis-topologies', 'app.kubernetes.io/instance': props.instance },
       },
       spec,
     }));

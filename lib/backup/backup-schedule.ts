@@ -11,6 +11,7 @@ import { fieldEnv, podTolerations, Toleration } from '../core/pod-template';
 import { AUTOMOUNT_SERVICE_ACCOUNT_TOKEN, REDIS_UID, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../core/pod-security';
 import { kubernetesObject } from '../core/registry';
 import { PATHS } from '../redis/paths';
+import { authItems } from '../redis/data-member';
 import { BACKUP_SCRIPTS_DIR, BACKUP_WORK_DIR, BackupScriptModel, renderBackupScripts } from './backup-scripts';
 import { backupRoot, Backups, BackupSource, DEFAULT_RCLONE_IMAGE, rcloneEnv } from './backups';
 import { CRYPT_KEY_DIR } from './object-storage';
@@ -25,6 +26,8 @@ export interface BackupTarget {
   readonly redisPort: number;
   readonly tlsSecretName?: string;
   readonly authSecretName: string;
+  /** The auth Secret's key with the password (mounted as `password`). */
+  readonly passwordKey: string;
   /** The topology's Redis image: redis-cli and redis-check-rdb of the same version as the servers. */
   readonly image: string;
   /** The data containers' memory limit: an RDB is smaller, so it bounds the scratch volume. */
@@ -102,7 +105,8 @@ export class BackupSchedule extends Construct {
     const podLabels = { ...labels, ...storage.credentials.podLabels };
     const volumes = [
       { name: 'backup-scripts', configMap: { name: scripts.metadata.name, defaultMode: '0555' } },
-      { name: 'auth', secret: { secretName: t.authSecretName, defaultMode: '0440' } },
+      // The password only (not the ACL users' keys), as the scripts read it.
+      { name: 'auth', secret: { secretName: t.authSecretName, defaultMode: '0440', items: authItems(t.passwordKey) } },
       // The snapshot between the two containers: an RDB is smaller than the data container's memory.
       { name: 'work', emptyDir: { sizeLimit: t.memoryLimit } },
       { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
@@ -153,7 +157,8 @@ export class BackupSchedule extends Construct {
                     image: t.image,
                     command: ['sh', `${BACKUP_SCRIPTS_DIR}/snapshot.sh`, String(s)],
                     env,
-                    resources: { requests: { memory: '64Mi', cpu: '50m' }, limits: { memory: '64Mi' } },
+                    // redis-check-rdb holds one whole value at a time: the largest is bounded by maxmemory.
+                    resources: { requests: { memory: '64Mi', cpu: '50m' }, limits: { memory: t.memoryLimit } },
                     volumeMount: [
                       ...common,
                       { name: 'auth', mountPath: PATHS.auth, readOnly: true },
@@ -182,6 +187,7 @@ export class BackupSchedule extends Construct {
     new EgressPolicy(this, 'Access', {
       namespace: t.namespace,
       name: baseName,
+      instance: t.name,
       podSelector: this.podSelector,
       dns: t.dns,
       egress: [

@@ -144,7 +144,7 @@ export class RestoreFrom {
   /** @internal */
   public _validate(v: PropsValidator, prop: string): void {
     if (this.selection !== 'latest') {
-      v.check(`${prop}.id`, this.selection, (id) => BACKUP_ID_PATTERN.test(id), 'a backup id: the UTC timestamp of its directory, such as 20261201T080000Z');
+      v.requiredString(`${prop}.id`, this.selection, (id) => BACKUP_ID_PATTERN.test(id), 'a backup id: the UTC timestamp of its directory, such as 20261201T080000Z');
     }
     const s = asOptions<BackupSource>(this.source);
     if (!checkOptions(v, `${prop}.source`, this.source, true, 'a BackupSource { storage, namespace, name, egress, clientSideEncryption?, rcloneImage? } (a topology\'s backupSource)')) return;
@@ -173,10 +173,22 @@ function validateLocation(v: PropsValidator, prop: string, o: Partial<BackupSour
   v.string(`${prop}.rcloneImage`, o.rcloneImage, isImage, IMAGE_ALLOWED);
 }
 
-/** Five cron fields of digits, `*`, `/`, `,` and `-` (names like MON are not accepted). */
+/** The ranges of the five cron fields: minute, hour, day of month, month, day of week (7 is Sunday too). */
+const CRON_RANGES: ReadonlyArray<readonly [number, number]> = [[0, 59], [0, 23], [1, 31], [1, 12], [0, 7]];
+
+/**
+ * Five cron fields, each a comma-separated list of `*`, `N` or `N-M`, with an optional `/step`,
+ * every number inside its field's range (names like MON are not accepted).
+ */
 export function isCronSchedule(s: string): boolean {
   const fields = s.trim().split(/\s+/);
-  return fields.length === 5 && fields.every((f) => /^(\*|[0-9]+(-[0-9]+)?)(\/[0-9]+)?(,(\*|[0-9]+(-[0-9]+)?)(\/[0-9]+)?)*$/.test(f));
+  return fields.length === 5 && fields.every((field, i) => field.split(',').every((part) => {
+    const m = /^(\*|([0-9]+)(?:-([0-9]+))?)(?:\/([0-9]+))?$/.exec(part);
+    if (!m) return false;
+    const [lo, hi] = CRON_RANGES[i];
+    const inRange = (x: string | undefined) => x === undefined || (Number(x) >= lo && Number(x) <= hi);
+    return inRange(m[2]) && inRange(m[3]) && (m[3] === undefined || Number(m[3]) >= Number(m[2])) && (m[4] === undefined || Number(m[4]) >= 1);
+  }));
 }
 
 /** The rclone path of a topology's backups: through the crypt remote when they are encrypted. */

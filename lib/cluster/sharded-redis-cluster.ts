@@ -288,7 +288,7 @@ export class ShardedRedisCluster extends Construct implements IRedisCluster {
       metadata: { name, namespace: m.namespace, labels: standardLabels(memberId) },
       spec: { type: 'ClusterIP', selector: memberSelector, port: [{ name: 'redis', port: REDIS_PORT, targetPort: 'redis' }] },
     }));
-    const volumes = redisPodVolumes({ configMapName: configMap.metadata.name, scriptsMapName: scriptsMap.metadata.name, authSecretName: this.auth.secretName, tlsSecretName: props.tlsSecretName });
+    const volumes = redisPodVolumes({ configMapName: configMap.metadata.name, scriptsMapName: scriptsMap.metadata.name, authSecretName: this.auth.secretName, passwordKey: auth.passwordKey, aclUserNames: aclUsers.map((u) => u.name), tlsSecretName: props.tlsSecretName });
     const zoneSpread = props.zoneSpread ?? Spread.PREFERRED;
     const nodeSpread = props.nodeSpread ?? Spread.REQUIRED;
     // The shard StatefulSets the namespace runs now, read at plan time: fewer shards in the plan
@@ -472,7 +472,7 @@ export class ShardedRedisCluster extends Construct implements IRedisCluster {
         backups: props.backup,
         target: {
           namespace: m.namespace, name, partOf: SHARDED_REDIS_CLUSTER_PART_OF, kind: standalone ? 'standalone' : 'cluster', redisPort: REDIS_PORT,
-          tlsSecretName: props.tlsSecretName, authSecretName: this.auth.secretName, image, memoryLimit,
+          tlsSecretName: props.tlsSecretName, authSecretName: this.auth.secretName, passwordKey: auth.passwordKey, image, memoryLimit,
           podSelector: this.accessTarget.podSelector,
           shards: this.shards.map((s) => ({ path: `shard-${s.index}`, hosts: s.memberHosts })),
           dns: props.dns, nodeSelector: props.nodeSelector, tolerations: props.tolerations,

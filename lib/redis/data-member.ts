@@ -12,8 +12,12 @@ export interface RedisPodVolumeSources {
   /** The ConfigMaps with the rendered config files and scripts. */
   readonly configMapName: string;
   readonly scriptsMapName: string;
-  /** The auth Secret (`password`, `acl-<user>`). */
+  /** The auth Secret. */
   readonly authSecretName: string;
+  /** Its key with the topology's password, mounted as `password` (the scripts read PATHS.auth/password). */
+  readonly passwordKey: string;
+  /** ACL users: their keys `acl-<user>` are mounted as they are. */
+  readonly aclUserNames: readonly string[];
   /** The kubernetes.io/tls Secret, when TLS inside the topology is on. */
   readonly tlsSecretName?: string;
 }
@@ -23,12 +27,20 @@ export function redisPodVolumes(s: RedisPodVolumeSources) {
   return [
     { name: 'config', configMap: { name: s.configMapName, defaultMode: '0444' } },
     { name: 'scripts', configMap: { name: s.scriptsMapName, defaultMode: '0555' } },
-    { name: 'auth', secret: { secretName: s.authSecretName, defaultMode: '0440' } },
+    { name: 'auth', secret: { secretName: s.authSecretName, defaultMode: '0440', items: authItems(s.passwordKey, s.aclUserNames) } },
     // The runtime config holds the password: memory only, never on a node's disk.
     { name: 'run', emptyDir: { medium: 'Memory', sizeLimit: '16Mi' } },
     { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
     ...(s.tlsSecretName !== undefined ? [{ name: 'tls', secret: { secretName: s.tlsSecretName, defaultMode: '0440' } }] : []),
   ];
+}
+
+/**
+ * The auth Secret's keys as the scripts read them: the password as `password` whatever its key in
+ * the Secret (RedisAuth.fromExistingSecret may name another), each ACL user's as `acl-<user>`.
+ */
+export function authItems(passwordKey: string, aclUserNames: readonly string[] = []) {
+  return [{ key: passwordKey, path: 'password' }, ...aclUserNames.map((u) => ({ key: `acl-${u}`, path: `acl-${u}` }))];
 }
 
 /** The mounts of {@link redisPodVolumes} at PATHS. */

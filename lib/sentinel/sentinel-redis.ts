@@ -365,7 +365,7 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
     // --- shared pod pieces -----------------------------------------------------------------
     const nodeSpread = props.nodeSpread ?? (ha ? Spread.REQUIRED : Spread.PREFERRED);
     const zoneSpread = props.zoneSpread ?? Spread.PREFERRED;
-    const commonVolumes = redisPodVolumes({ configMapName: configMap.metadata.name, scriptsMapName: scriptsMap.metadata.name, authSecretName, tlsSecretName: m.tls ? props.tlsSecretName : undefined });
+    const commonVolumes = redisPodVolumes({ configMapName: configMap.metadata.name, scriptsMapName: scriptsMap.metadata.name, authSecretName, passwordKey: auth.passwordKey, aclUserNames: aclUsers.map((u) => u.name), tlsSecretName: m.tls ? props.tlsSecretName : undefined });
     const commonMounts = redisPodMounts(m.tls);
     const env = redisPodEnv();
     const image = props.image ?? 'redis:7.2.7';
@@ -557,7 +557,7 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
         backups: props.backup,
         target: {
           namespace: m.namespace, name, partOf: SENTINEL_REDIS_PART_OF, kind: 'sentinel', redisPort: REDIS_PORT,
-          tlsSecretName: m.tls ? props.tlsSecretName : undefined, authSecretName, image, memoryLimit,
+          tlsSecretName: m.tls ? props.tlsSecretName : undefined, authSecretName, passwordKey: auth.passwordKey, image, memoryLimit,
           podSelector: this.accessTarget.podSelector,
           shards: [{ path: 'main', hosts: this.dataMemberHosts }],
           dns: props.dns, nodeSelector: props.nodeSelector, tolerations: props.tolerations,

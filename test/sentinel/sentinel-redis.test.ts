@@ -285,6 +285,11 @@ describe('SentinelRedis options', () => {
     expect(out.list(SECRET)).toHaveLength(0);
     expect(redis.auth).toEqual({ secretName: 'my-redis-pw', passwordKey: 'pw' });
     expect(out.outputs().redis_data_cache_url).toBeUndefined();
+    // The scripts read <auth>/password: the Secret's own key is mounted under that name, in every pod.
+    for (const sts of ['cache', 'cache-sentinel']) {
+      const vol = out.named(STS, sts).spec.template.spec.volume.find((v: any) => v.name === 'auth');
+      expect(vol.secret).toMatchObject({ secret_name: 'my-redis-pw', items: [{ key: 'pw', path: 'password' }] });
+    }
   });
 
   test('TLS inside the topology', () => {

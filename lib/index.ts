@@ -48,3 +48,7 @@ export * from './backup/backup-scripts';
 export * from './backup/backups';
 export * from './backup/backup-schedule';
 export * from './backup/restore';
+export * from './flash/capacity';
+export * from './flash/kvrocks-conf';
+export * from './flash/sizing';
+export * from './flash/flash-tier-redis';

@@ -62,6 +62,18 @@ describe('examples', () => {
     expect(plan.output.redis_redis_system_sessions_portal_ca_pem).toBeDefined();
   });
 
+  test('flash stack: Kvrocks data members sized from Azure Flash Optimized 240 GB, Redis sentinels, two TLS portals', () => {
+    const plan = JSON.parse(first.stacks.flash);
+    const names = (type: string) => Object.values<any>(plan.resource[type] ?? {}).map((r) => r.metadata.name).sort();
+    expect(names('kubernetes_stateful_set_v1')).toEqual(['catalog', 'catalog-sentinel']);
+    expect(names('kubernetes_deployment_v1')).toEqual(['catalog-portal']);
+    const data = Object.values<any>(plan.resource.kubernetes_stateful_set_v1).find((x) => x.metadata.name === 'catalog');
+    expect(data.spec.template.spec.container[0].image).toBe('apache/kvrocks:2.17.0');
+    expect(data.spec.template.metadata.annotations['redis-topologies.io/flash-ram']).toMatch(/block cache 46976 MiB/);
+    const config = Object.values<any>(plan.resource.kubernetes_config_map_v1).find((x) => x.metadata.name === 'catalog-config');
+    expect(config.data['kvrocks.conf']).toContain('max-db-size 240');
+  });
+
   test('cluster stack: an OSS cluster of 3 shards and an enterprise one behind two Envoy pods, each with its bootstrap Job', () => {
     const plan = JSON.parse(first.stacks.cluster);
     const names = (type: string) => Object.values<any>(plan.resource[type] ?? {}).map((r) => r.metadata.name).sort();

@@ -34,6 +34,11 @@ export interface SentinelRedisModel extends RedisServerSettings {
    * (restore-load.sh) before it serves. @default false
    */
   readonly restore?: boolean;
+  /**
+   * The data members' server: Redis (default), or Kvrocks for the flash tier (FlashTierRedis), which
+   * reads kvrocks.conf, persists in RocksDB and has no planned handover. @default 'redis'
+   */
+  readonly engine?: 'redis' | 'kvrocks';
   /** Upper bound of a primary's planned handover in its preStop hook (inside the grace period). */
   readonly handoverSeconds: number;
 }

@@ -29,7 +29,7 @@ export const POD_SCRIPTS = {
 
 /** The config files each kind of pod reads. */
 export const POD_CONFIG_FILES = {
-  data: ['redis.conf', 'acl-rules'],
+  data: ['redis.conf', 'acl-rules', 'kvrocks.conf'],
   sentinel: ['sentinel.conf', 'sentinel-master.conf'],
 } as const;
 
@@ -147,7 +147,7 @@ sentinel_master() {
 }
 
 # Status 0 when this member has never written data (a true first boot, or a cache without persistence).
-data_empty() { [ ! -e "$DATA_DIR/appendonlydir" ] && [ ! -e "$DATA_DIR/dump.rdb" ]; }
+${m.engine === 'kvrocks' ? 'data_empty() { [ ! -e "$DATA_DIR/db/CURRENT" ]; }' : 'data_empty() { [ ! -e "$DATA_DIR/appendonlydir" ] && [ ! -e "$DATA_DIR/dump.rdb" ]; }'}
 
 # A data member other than $1 that answers ROLE as master; status 1 if none.
 find_other_master() {
@@ -169,7 +169,7 @@ promotable_member_alive() {
   while [ "$_i" -lt "$DATA_MEMBERS" ]; do
     _h=$(data_host "$_i")
     if [ "$_h" != "$1" ]; then
-      _prio=$(rcli "$_h" "$REDIS_PORT" CONFIG GET replica-priority | sed -n 2p)
+      _prio=$(rcli "$_h" "$REDIS_PORT" CONFIG GET ${m.engine === 'kvrocks' ? 'slave-priority' : 'replica-priority'} | sed -n 2p)
       if [ -n "$_prio" ] && [ "$_prio" != 0 ]; then printf '%s' "$_h"; return 0; fi
     fi
     _i=$((_i + 1))
@@ -193,21 +193,25 @@ promotable_member_alive() {
  * with the newest data is the one that resumes.
  */
 export function renderRedisEntrypoint(m: SentinelRedisModel): string {
+  const kvrocks = m.engine === 'kvrocks';
   return `#!/bin/sh
 # Data member entrypoint for ${m.namespace}/${m.name}, rendered by redis-topologies.
 set -eu
 . ${PATHS.scripts}/common.sh
 SELF=$(data_host "$ORDINAL")
-RUNTIME="$RUN_DIR/redis.conf"
+RUNTIME="$RUN_DIR/${kvrocks ? 'kvrocks.conf' : 'redis.conf'}"
 
 # write_conf [PRIMARY_HOST]: the runtime config; without an argument this member starts as primary.
 write_conf() {
   umask 077
   {
-    printf 'include %s/redis.conf\\n' "$CONFIG_DIR"
+${kvrocks
+    // Kvrocks has no include: the runtime file is kvrocks.conf plus this member's lines.
+    ? `    cat "$CONFIG_DIR/kvrocks.conf"`
+    : `    printf 'include %s/redis.conf\\n' "$CONFIG_DIR"`}
     printf 'replica-announce-ip %s\\n' "$SELF"
 ${SH_AUTH_CONF_LINES}
-    if [ -n "\${1:-}" ]; then printf 'replicaof %s %s\\n' "$1" "$REDIS_PORT"; fi
+    if [ -n "\${1:-}" ]; then printf '${kvrocks ? 'slaveof' : 'replicaof'} %s %s\\n' "$1" "$REDIS_PORT"; fi
   } > "$RUNTIME.tmp"
   mv "$RUNTIME.tmp" "$RUNTIME"
 }
@@ -261,7 +265,7 @@ else
 fi
 ${m.restore ? `# Created from a backup: the first boot loads it before serving; any other boot discards it.
 if [ "$first_boot" = 1 ]; then ${RESTORE_LOAD_LINE}; else ${RESTORE_DISCARD_LINE}; fi
-` : ''}exec redis-server "$RUNTIME"
+` : ''}exec ${kvrocks ? 'kvrocks -c' : 'redis-server'} "$RUNTIME"
 `;
 }
 
@@ -466,6 +470,7 @@ exec redis-sentinel "$RUNTIME"
  * `handoverSeconds`, inside the pod's termination grace period.
  */
 export function renderRedisPreStop(m: SentinelRedisModel): string {
+  if (m.engine === 'kvrocks') return renderKvrocksPreStop(m);
   return `#!/bin/sh
 # Data member preStop hook for ${m.namespace}/${m.name}, rendered by redis-topologies.
 set -u
@@ -762,6 +767,24 @@ case "\${1:-readiness}" in
     [ -n "$(rcli 127.0.0.1 "$SENTINEL_PORT" SENTINEL get-master-addr-by-name "$MASTER_NAME" | head -n 1)" ] ;;
   *) echo "usage: $0 startup|liveness|readiness" >&2; exit 2 ;;
 esac
+`;
+}
+
+/**
+ * The flash tier's preStop hook: no planned handover. Kvrocks has no FAILOVER command
+ * (apache/kvrocks#2848) and the handover's write pause needs CLIENT PAUSE (Kvrocks 2.16+), so a
+ * primary stops as if it failed and the sentinels promote a replica after down-after-milliseconds;
+ * SENTINEL FAILOVER is never used for a planned switchover.
+ */
+export function renderKvrocksPreStop(m: SentinelRedisModel): string {
+  return `#!/bin/sh
+# Data member preStop hook for ${m.namespace}/${m.name} (Kvrocks), rendered by redis-topologies.
+set -u
+. ${PATHS.scripts}/common.sh
+if [ "$(role_of 127.0.0.1)" = master ]; then
+  hook_log "stopping as primary: no planned handover with Kvrocks; the sentinels promote a replica after ${m.downAfterMilliseconds} ms"
+fi
+exit 0
 `;
 }
 

@@ -38,6 +38,21 @@ export const SENTINEL_REDIS_PART_OF = 'sentinel-redis';
 const REDIS_PORT = 6379;
 const SENTINEL_PORT = 26379;
 
+/** @internal A data engine other than Redis, as FlashTierRedis hands it to SentinelRedis. */
+export interface DataEngine {
+  readonly kind: 'kvrocks';
+  /** The data members' image (the sentinels keep the Redis image). */
+  readonly image: string;
+  /** The data members' config files (kvrocks.conf), instead of redis.conf and acl-rules. */
+  readonly configFiles: Readonly<Record<string, string>>;
+  /** The data container's memory limit. */
+  readonly memoryLimit: string;
+  /** Annotations of the data pod template (the capacity split). */
+  readonly annotations: Readonly<Record<string, string>>;
+  /** What the backup annotation says: why the engine has no backups yet. */
+  readonly backups: string;
+}
+
 export interface SentinelRedisProps extends WorkloadPlacementProps, ClientAccessProps {
   /** Namespace to run in (must exist). */
   readonly namespace: string;
@@ -140,6 +155,11 @@ export interface SentinelRedisProps extends WorkloadPlacementProps, ClientAccess
    * @default none: the topology starts empty
    */
   readonly restoreFrom?: RestoreFrom;
+  /**
+   * @internal The data members' server when it is not Redis (FlashTierRedis: Kvrocks), with what
+   * the construct that sets it has validated and rendered.
+   */
+  readonly _engine?: DataEngine;
   /**
    * Upper bound of a primary's planned handover: before a primary pod stops (rolling update, node
    * drain, eviction, scale-in), its preStop hook pauses writes, waits for the replicas to hold every
@@ -290,7 +310,8 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
     const dataMembers = props.dataMembers ?? (ha ? 2 : 1);
     const sentinels = ha ? props.sentinels ?? 3 : 0;
     const quorum = ha ? props.quorum ?? Math.floor(sentinels / 2) + 1 : 0;
-    const memoryLimit = props.memoryLimit ?? '1Gi';
+    const engine = props._engine;
+    const memoryLimit = engine?.memoryLimit ?? props.memoryLimit ?? '1Gi';
     const ratio = props.maxmemoryRatio ?? DEFAULT_MAXMEMORY_RATIO;
     const persistence = props.persistence ?? Persistence.aofEverySecond();
     const auth = props.auth ?? RedisAuth.generated();
@@ -328,6 +349,7 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
       bootTimeoutSeconds: props.bootTimeoutSeconds ?? 600,
       handoverSeconds: props.handoverSeconds ?? 20,
       restore: props.restoreFrom !== undefined,
+      ...(engine ? { engine: engine.kind } : {}),
     };
     const m = this.model;
     const runAs = { uid: REDIS_UID };
@@ -343,7 +365,7 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
     this.password = password;
 
     // --- rendered configuration ------------------------------------------------------------
-    const configFiles: Record<string, string> = { 'redis.conf': renderRedisConf(m), 'acl-rules': renderAclRules(m) };
+    const configFiles: Record<string, string> = engine ? { ...engine.configFiles } : { 'redis.conf': renderRedisConf(m), 'acl-rules': renderAclRules(m) };
     if (ha) {
       configFiles['sentinel.conf'] = renderSentinelConf(m);
       configFiles['sentinel-master.conf'] = renderSentinelMasterConf(m);
@@ -368,6 +390,7 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
     const commonVolumes = redisPodVolumes({ configMapName: configMap.metadata.name, scriptsMapName: scriptsMap.metadata.name, authSecretName, passwordKey: auth.passwordKey, aclUserNames: aclUsers.map((u) => u.name), tlsSecretName: m.tls ? props.tlsSecretName : undefined });
     const commonMounts = redisPodMounts(m.tls);
     const env = redisPodEnv();
+    // The sentinels' image; the data members' is the engine's when it is not Redis.
     const image = props.image ?? 'redis:7.2.7';
     const annotations = (kind: 'data' | 'sentinel') => ({ ...podChecksum(kind), 'redis-topologies.io/availability': availability.value });
 
@@ -395,7 +418,7 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
       : [];
 
     const dataContainers: any[] = [redisDataContainer({
-      image, port: REDIS_PORT, memoryLimit, cpuRequest: props.cpuRequest ?? '250m', cpuLimit: props.cpuLimit, tls: m.tls, runAs,
+      image: engine?.image ?? image, port: REDIS_PORT, memoryLimit, cpuRequest: props.cpuRequest ?? '250m', cpuLimit: props.cpuLimit, tls: m.tls, runAs,
       // A primary hands its role over before it stops (see renderRedisPreStop).
       entrypoint: 'redis-entrypoint.sh', probe: 'redis-probe.sh', preStop: 'redis-prestop.sh', bootTimeoutSeconds: m.bootTimeoutSeconds,
     })];
@@ -403,7 +426,7 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
       dataContainers.push(metricsSidecar({ image: props.metrics.image, redisPort: REDIS_PORT, tls: m.tls, authSecretName, passwordKey: auth.passwordKey }));
     }
 
-    const backupAnnotation = { 'redis-topologies.io/backups': props.backup === undefined ? 'none' : props.backup.enabled ? `${props.backup.options.schedule ?? '0 * * * *'} to ${props.backup.options.storage}` : 'disabled' };
+    const backupAnnotation = { 'redis-topologies.io/backups': engine ? engine.backups : props.backup === undefined ? 'none' : props.backup.enabled ? `${props.backup.options.schedule ?? '0 * * * *'} to ${props.backup.options.storage}` : 'disabled' };
     this.dataStatefulSet = new StatefulSetV1(this, 'Data', kubernetesObject(this, 'StatefulSet', {
       metadata: { name: names.dataStatefulSet, namespace: m.namespace, labels: standardLabels(dataId), annotations: { 'redis-topologies.io/availability': availability.value, ...backupAnnotation } },
       spec: {
@@ -414,7 +437,7 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
         selector: { matchLabels: dataSelector },
         updateStrategy: [{ type: 'RollingUpdate' }],
         template: {
-          metadata: { labels: { ...standardLabels(dataId), ...restore?.podLabels }, annotations: annotations('data') },
+          metadata: { labels: { ...standardLabels(dataId), ...restore?.podLabels }, annotations: { ...annotations('data'), ...engine?.annotations } },
           spec: {
             serviceAccountName: restore?.serviceAccountName,
             automountServiceAccountToken: AUTOMOUNT_SERVICE_ACCOUNT_TOKEN,
@@ -564,7 +587,7 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
         },
       });
       this.backupSource = this.backupSchedule.source;
-    } else if (props.backup === undefined) {
+    } else if (props.backup === undefined && !engine) {
       Annotations.of(this).addWarning(`${this.node.path}: no backups. Set backup: Backups.toObjectStorage({ ... }), or Backups.disabled() to leave them off on purpose.`);
     }
     this.accessPolicy = new AccessPolicy(this, 'Access', {

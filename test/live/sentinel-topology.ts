@@ -13,7 +13,7 @@ import { startWriter, Writer, WriterConfig } from './harness/writer';
 import { Construct } from 'constructs';
 import { TestCertificates } from './certificates';
 import { synth } from '../helpers';
-import { DataStorage, EncryptedStorageClass, SentinelRedis, SentinelRedisProps } from '../../lib';
+import { DataStorage, EncryptedStorageClass, FlashSizing, FlashTierRedis, FlashTierRedisProps, ISentinelRedis, SentinelRedis, SentinelRedisProps } from '../../lib';
 
 export interface LiveSentinelOptions {
   /** Namespace-name prefix for this topology's pods (1-6 characters, unique per test file). */
@@ -30,7 +30,14 @@ export interface LiveSentinelOptions {
    */
   readonly tls?: TestCertificates;
   /** Adds more constructs (e.g. a portal) to the same stack, so they are in the same plan. */
-  readonly extend?: (stack: Construct, topology: SentinelRedis) => void;
+  readonly extend?: (stack: Construct, topology: ISentinelRedis) => void;
+  /**
+   * A FlashTierRedis (Kvrocks data members inside a SentinelRedis) with these props instead of a
+   * SentinelRedis with `props`; `topology` is then its inner SentinelRedis.
+   */
+  readonly flash?: Partial<FlashTierRedisProps>;
+  /** Environment added to the data containers (a test's stand-in binaries on PATH). */
+  readonly dataEnv?: Record<string, string>;
   /** Secrets the plan references but does not make (e.g. object-storage credentials), by name. */
   readonly secrets?: Record<string, Record<string, string>>;
 }
@@ -57,10 +64,22 @@ export interface PodReplacement {
  * One synthesized plan of the live stack: the SentinelRedis with `props` on encrypted claims of
  * `storageSize`, and what `extend` adds (e.g. portals).
  */
-export function synthesizeLive(props: Partial<SentinelRedisProps>, extend?: (stack: Construct, topology: SentinelRedis) => void, storageSize = '1Gi'): { plan: Plan; topology: SentinelRedis } {
+export function synthesizeLive(props: Partial<SentinelRedisProps>, extend?: (stack: Construct, topology: ISentinelRedis) => void, storageSize = '1Gi', flash?: Partial<FlashTierRedisProps>): { plan: Plan; topology: SentinelRedis } {
   let topology: SentinelRedis | undefined;
   const synthed = synth((stack) => {
     const storageClass = EncryptedStorageClass.fromExisting(stack, 'Encrypted', { storageClassName: 'encrypted-rwo', vouchedBy: 'live test' });
+    if (flash) {
+      const f = new FlashTierRedis(stack, 'Cache', {
+        namespace: LIVE_NAMESPACE,
+        name: LIVE_NAME,
+        sizing: FlashSizing.explicit({ capacity: '8Gi', ramRatio: 0.2 }),
+        storage: DataStorage.encrypted(storageClass, '10Gi'),
+        ...flash,
+      });
+      topology = f.topology;
+      extend?.(stack, f);
+      return;
+    }
     topology = new SentinelRedis(stack, 'Cache', {
       namespace: LIVE_NAMESPACE,
       name: LIVE_NAME,
@@ -74,7 +93,7 @@ export function synthesizeLive(props: Partial<SentinelRedisProps>, extend?: (sta
 
 export class LiveSentinelRedis {
   public static async boot(opts: LiveSentinelOptions): Promise<LiveSentinelRedis> {
-    const { plan, topology } = synthesizeLive(opts.props ?? {}, opts.extend);
+    const { plan, topology } = synthesizeLive(opts.props ?? {}, opts.extend, '1Gi', opts.flash);
     const live = new LiveSentinelRedis(plan, topology, opts, await PodNetwork.create(opts.prefix, opts.subnetIndex));
     await live.createPods();
     return live;
@@ -116,7 +135,7 @@ export class LiveSentinelRedis {
     const before = this.plan;
     this.props = { ...this.props, ...changes };
     if (opts.storageSize !== undefined) this.storageSize = opts.storageSize;
-    const next = synthesizeLive(this.props, this.opts.extend, this.storageSize);
+    const next = synthesizeLive(this.props, this.opts.extend, this.storageSize, this.opts.flash);
     this.plan = next.plan;
     this.topology = next.topology;
     this.dataCount = Number(this.plan.statefulSet(this.dataSts).spec.replicas);
@@ -284,7 +303,8 @@ export class LiveSentinelRedis {
 
   /** The plan's container for a pod: a new pod gets fresh emptyDirs, its claims persist. */
   public containerSpec(kind: Kind, i: number, emptyDirs?: Map<string, string>): PlanContainer {
-    return this.podSpecs(kind, i, { emptyDirs })[0];
+    const spec = this.podSpecs(kind, i, { emptyDirs })[0];
+    return kind === 'data' && this.opts.dataEnv ? { ...spec, env: { ...spec.env, ...this.opts.dataEnv } } : spec;
   }
 
   /** The plan's containers (or, with `init`, init containers) of pod i. */

@@ -52,3 +52,4 @@ export * from './flash/capacity';
 export * from './flash/kvrocks-conf';
 export * from './flash/sizing';
 export * from './flash/flash-tier-redis';
+export * from './review/invariants';

@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { buildExamples } from '../examples/main';
+import { planFindings } from '../lib/review/invariants';
 
 function synthTo(): { dir: string; stacks: Record<string, string> } {
   const dir = mkdtempSync(join(tmpdir(), 'rt-examples-'));
@@ -19,6 +20,12 @@ describe('examples', () => {
   afterAll(() => {
     rmSync(first.dir, { recursive: true, force: true });
     rmSync(second.dir, { recursive: true, force: true });
+  });
+
+  test('every example plan holds the invariants: encrypted claims, restricted pods, deny-by-default, no secret in a ConfigMap or plain env, Services that select pods and their ports', () => {
+    const stacks = Object.keys(first.stacks).sort();
+    expect(stacks).toEqual(['cluster', 'flash', 'platform', 'sentinel']);
+    for (const name of stacks) expect({ stack: name, findings: planFindings(JSON.parse(first.stacks[name])) }).toEqual({ stack: name, findings: [] });
   });
 
   test('synthesize byte-identical output from the same input', () => {

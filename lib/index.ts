@@ -53,3 +53,4 @@ export * from './flash/kvrocks-conf';
 export * from './flash/sizing';
 export * from './flash/flash-tier-redis';
 export * from './review/invariants';
+export * from './review/review';

@@ -2,7 +2,12 @@ import {
   AccessEgress, Backups, ClientSideEncryption, DataStorage, EncryptedStorageClass, ObjectStorage, RestoreFrom, SentinelRedis, ShardedRedisCluster,
   StorageCredentials, StorageEncryption,
 } from '../../lib';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'fs';
+import { tmpdir } from 'os';
+import { join } from 'path';
 import { planFindings, PlanFinding } from '../../lib/review/invariants';
+import { reviewDiff, reviewMarker, reviewStack, unifiedDiff } from '../../lib/review/review';
+import { main } from '../../lib/review/cli';
 import { synth } from '../helpers';
 
 /** A stack with backups and a restore on both topologies: the pods and policies the examples do not have. */
@@ -90,4 +95,93 @@ describe('each rule finds what breaks it', () => {
       expect.stringMatching(/target port nope is no port of the pods it selects/),
     ]);
   });
+});
+
+describe('review: the Markdown a reviewer pastes', () => {
+  const md = reviewStack('data', plan);
+
+  test('marker, counts, workloads with their images, resources and storage', () => {
+    expect(md.startsWith(`${reviewMarker('data')}\n## Stack \`data\``)).toBe(true);
+    expect(md).toMatch(/\| `kubernetes_cron_job_v1` \| 4 \|/);
+    expect(md).toMatch(/\| Cache \| CronJob \| cache-backup \| schedule `0 \* \* \* \*` \| redis:7\.2\.7, rclone\/rclone:1\.68\.2 \|/);
+    expect(md).toMatch(/\| Cache \| StatefulSet \| cache \| 2 \| rclone\/rclone:1\.68\.2, redis:7\.2\.7 \| redis:6379 \| restore: 100m CPU, 256Mi; redis: 250m CPU, 1Gi \| data: 10Gi on sc \|/);
+    expect(md).toMatch(/\| data-cache-0 \| 10Gi \| .* \| aws-ebs: account default EBS KMS key \|/);
+  });
+
+  test('who may reach what, from the policies: the backup pods are a client, their egress is listed', () => {
+    expect(md).toMatch(/\| cache-allow-clients \| same namespace, pods app\.kubernetes\.io\/component=backup,app\.kubernetes\.io\/instance=cache,app\.kubernetes\.io\/name=redis-backup \| data: app\.kubernetes\.io\/instance=cache,app\.kubernetes\.io\/part-of=sentinel-redis \| 6379, 26379 \|/);
+    expect(md).toMatch(/\| cache-backup-allow-egress \(egress\) \| .* \| CIDR 10\.0\.0\.0\/8 \| 443 \|/);
+    expect(md).toMatch(/\| cache-backup-default-deny \| - \| .* \| deny all ingress and egress \|/);
+    expect(md).toContain('```mermaid\nflowchart LR');
+  });
+
+  test('rendered files as the pod reads them, with real line breaks', () => {
+    expect(md).toContain('<details><summary>cache-scripts: redis-entrypoint.sh</summary>');
+    expect(md).toContain('\n#!/bin/sh\n# Data member entrypoint for data/cache');
+    expect(md).toContain('"${POD_NAME:?POD_NAME must be set');
+    expect(md).not.toContain('$${POD_NAME');
+  });
+
+  test('warnings: images without a digest; none from the invariants', () => {
+    expect(md).toContain('- image without a digest: `redis:7.2.7`');
+    expect(md).not.toMatch(/\*\*(encrypted-storage|restricted-pods|default-deny|secrets|service-selectors)\*\*/);
+  });
+});
+
+describe('review --base: what changes, what is replaced, which pods roll', () => {
+  const changed = copy();
+  const byName = (type: string, name: string) => Object.values<any>(changed.resource[type]).find((r) => r.metadata.name === name);
+  byName('kubernetes_stateful_set_v1', 'cache').spec.service_name = 'cache-renamed';
+  byName('kubernetes_persistent_volume_claim_v1', 'data-cache-0').spec.storage_class_name = 'other';
+  const sentinel = byName('kubernetes_stateful_set_v1', 'cache-sentinel');
+  sentinel.spec.template.metadata.annotations['redis-topologies.io/config-checksum'] = 'changed';
+  const scripts = byName('kubernetes_config_map_v1', 'cache-scripts');
+  scripts.data['redis-entrypoint.sh'] = scripts.data['redis-entrypoint.sh'].replace('set -eu', 'set -eux');
+  const md = reviewDiff('data', plan, changed);
+
+  test('replacements name the forcing field and what it means for the pods and data', () => {
+    expect(md).toMatch(/\*\*REPLACEMENT\*\* `kubernetes_stateful_set_v1\.[^`]+` \(spec\.service_name changed\): every pod of the StatefulSet is deleted and re-created at once/);
+    expect(md).toMatch(/\*\*REPLACEMENT\*\* `kubernetes_persistent_volume_claim_v1\.[^`]+` \(spec\.storage_class_name changed\): the claim is deleted and a new, EMPTY one made/);
+  });
+
+  test('rolling pods and a line diff of the changed script', () => {
+    expect(md).toContain('- `cache-sentinel` rolls: pod template annotations (config checksum) changed');
+    expect(md).toContain('```diff');
+    expect(md).toMatch(/\n-set -eu\n\+set -eux\n/);
+    expect(md).toMatch(/4 changed\./);
+  });
+
+  test('an unchanged plan: nothing added, removed, replaced or rolled', () => {
+    const same = reviewDiff('data', plan, copy());
+    expect(same).toContain('0 added, 0 removed, 0 changed.');
+    expect(same).toContain('None: every change is made in place.');
+  });
+});
+
+test('unifiedDiff: context around each change, @@ between hunks', () => {
+  const a = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i'].join('\n');
+  const b = ['a', 'B', 'c', 'd', 'e', 'f', 'g', 'h', 'I'].join('\n');
+  expect(unifiedDiff(a, b, 1)).toBe([' a', '-b', '+B', ' c', '@@', ' h', '-i', '+I'].join('\n'));
+});
+
+test('the command writes one review per stack, with the diff against a base', () => {
+  const root = mkdtempSync(join(tmpdir(), 'rt-review-'));
+  try {
+    for (const [dir, p] of [['head', changed()], ['base', plan]] as const) {
+      mkdirSync(join(root, dir, 'stacks', 'data'), { recursive: true });
+      writeFileSync(join(root, dir, 'stacks', 'data', 'cdk.tf.json'), JSON.stringify(p));
+    }
+    expect(main(['review', join(root, 'head'), '--base', join(root, 'base'), '--out', join(root, 'out')], () => undefined)).toBe(0);
+    const text = readFileSync(join(root, 'out', 'data.md'), 'utf8');
+    expect(text).toContain('## Stack `data`');
+    expect(text).toContain('### Changes from the base plan');
+    expect(main(['review', join(root, 'nowhere')], () => undefined)).toBe(1);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+  function changed() {
+    const p = copy();
+    Object.values<any>(p.resource.kubernetes_stateful_set_v1)[0].spec.replicas = '3';
+    return p;
+  }
 });

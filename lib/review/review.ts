@@ -1,0 +1,357 @@
+/**
+ * A pull-request review of a synthesized stack: what the plan will deploy, read from cdk.tf.json
+ * (not from props), as Markdown a reviewer can paste, and with a base plan, what changes, which
+ * changes replace a resource, and which pods roll. Pure functions of the parsed JSON.
+ */
+import { unescapeTemplateLiteral } from '../core/escaping';
+import { planFindings, PlanPodTemplate, podTemplates } from './invariants';
+
+/** The comment that marks a stack's review, so CI can update its pull-request comment instead of adding one. */
+export function reviewMarker(stack: string): string {
+  return `<!-- redis-topologies-review:${stack} -->`;
+}
+
+function one(x: any): any {
+  return Array.isArray(x) ? x[0] : x;
+}
+
+function list(x: any): any[] {
+  return x === undefined || x === null ? [] : Array.isArray(x) ? x : [x];
+}
+
+/** Every resource as `{ type, id, body, path }`, path being its construct path in the stack. */
+function resources(plan: any): Array<{ type: string; id: string; body: any; path: string }> {
+  const out: Array<{ type: string; id: string; body: any; path: string }> = [];
+  for (const [type, byId] of Object.entries<any>(plan?.resource ?? {})) {
+    for (const [id, body] of Object.entries<any>(byId)) out.push({ type, id, body, path: body?.['//']?.metadata?.path ?? id });
+  }
+  return out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/**
+ * The top-level construct a resource belongs to: the path's second segment (`<stack>/<construct>/...`),
+ * or, in a plan synthesized without construct metadata, the logical id's first part.
+ */
+function owner(path: string): string {
+  return path.includes('/') ? path.split('/')[1] : path.split('_')[0];
+}
+
+const KIND: Record<string, string> = {
+  kubernetes_stateful_set_v1: 'StatefulSet',
+  kubernetes_deployment_v1: 'Deployment',
+  kubernetes_job_v1: 'Job',
+  kubernetes_cron_job_v1: 'CronJob',
+};
+
+function podResources(t: PlanPodTemplate): string {
+  return [...list(t.spec.init_container), ...list(t.spec.container)].map((c) => {
+    const r = one(c.resources) ?? {};
+    const req = r.requests ?? {};
+    const lim = r.limits ?? {};
+    return `${c.name}: ${req.cpu ?? '-'} CPU, ${req.memory ?? '-'}${lim.memory && lim.memory !== req.memory ? ` (limit ${lim.memory})` : ''}`;
+  }).join('; ');
+}
+
+function cell(text: string): string {
+  return text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+}
+
+function peerText(peer: any): string {
+  const ns = one(peer.namespace_selector);
+  const pods = one(peer.pod_selector);
+  const block = one(peer.ip_block);
+  if (block) return `CIDR ${block.cidr}${block.except ? ` except ${list(block.except).join(', ')}` : ''}`;
+  const nsText = ns === undefined ? 'same namespace' : Object.keys(ns.match_labels ?? {}).length === 0 ? 'ANY namespace' : ns.match_labels['kubernetes.io/metadata.name'] ? `namespace ${ns.match_labels['kubernetes.io/metadata.name']}` : `namespaces ${JSON.stringify(ns.match_labels)}`;
+  const podText = pods === undefined || Object.keys(pods.match_labels ?? {}).length === 0 ? 'every pod' : `pods ${Object.entries(pods.match_labels).map(([k, v]) => `${k}=${v}`).join(',')}`;
+  return `${nsText}, ${podText}`;
+}
+
+/** The Markdown review of one stack's plan. */
+export function reviewStack(stack: string, plan: any): string {
+  const rs = resources(plan);
+  const out: string[] = [reviewMarker(stack), `## Stack \`${stack}\``, ''];
+
+  // Counts by kind.
+  const counts = new Map<string, number>();
+  for (const r of rs) counts.set(r.type, (counts.get(r.type) ?? 0) + 1);
+  out.push(`${rs.length} resources, ${Object.keys(plan?.output ?? {}).length} outputs.`, '', '| Kind | Count |', '|---|---|');
+  for (const [type, n] of [...counts].sort()) out.push(`| \`${type}\` | ${n} |`);
+  out.push('');
+
+  // Workloads, by the construct that made them.
+  const templates = podTemplates(plan);
+  out.push('### Workloads', '', '| Construct | Kind | Name | Replicas | Images | Ports | Resources | Storage |', '|---|---|---|---|---|---|---|---|');
+  for (const r of rs.filter((x) => KIND[x.type])) {
+    const t = templates.find((x) => x.resource === `${r.type}.${r.id}`)!;
+    const spec = one(r.body.spec);
+    const images = [...new Set([...list(t.spec.init_container), ...list(t.spec.container)].map((c) => c.image))].join(', ');
+    const ports = list(t.spec.container).flatMap((c) => list(c.port).map((p) => `${p.name ?? ''}:${p.container_port}`)).join(', ');
+    const claims = list(spec.volume_claim_template).map((c) => {
+      const cs = one(c.spec);
+      return `${one(c.metadata).name}: ${one(one(cs.resources)?.requests)?.storage ?? one(cs.resources)?.requests?.storage ?? '?'} on ${cs.storage_class_name ?? 'default class'}`;
+    });
+    const replicas = r.type === 'kubernetes_cron_job_v1' ? `schedule \`${spec.schedule}\`` : String(spec.replicas ?? 1);
+    out.push(`| ${owner(r.path)} | ${KIND[r.type]} | ${one(r.body.metadata).name} | ${cell(replicas)} | ${cell(images)} | ${cell(ports || '-')} | ${cell(podResources(t))} | ${cell(claims.join('; ') || '-')} |`);
+  }
+  const pvcs = rs.filter((r) => r.type === 'kubernetes_persistent_volume_claim_v1');
+  if (pvcs.length > 0) {
+    out.push('', '| Claim | Size | Class | Encryption |', '|---|---|---|---|');
+    for (const r of pvcs) {
+      const md = one(r.body.metadata);
+      const spec = one(r.body.spec);
+      out.push(`| ${md.name} | ${one(spec.resources)?.requests?.storage ?? '?'} | ${spec.storage_class_name ?? 'default'} | ${cell(md.annotations?.['redis-topologies.io/encryption'] ?? 'not stated')} |`);
+    }
+  }
+  out.push('');
+
+  out.push('### Diagram', '', '```mermaid', ...mermaid(plan, templates), '```', '');
+
+  // Who may reach what, from the NetworkPolicies.
+  out.push('### Who may reach what', '', '| Policy | From | To | Ports |', '|---|---|---|---|');
+  for (const r of rs.filter((x) => x.type === 'kubernetes_network_policy_v1')) {
+    const md = one(r.body.metadata);
+    const spec = one(r.body.spec);
+    const target = Object.entries(one(spec.pod_selector)?.match_labels ?? {}).map(([k, v]) => `${k}=${v}`).join(',') || 'every pod';
+    const ingress = list(spec.ingress);
+    const egress = list(spec.egress);
+    if (ingress.length === 0 && egress.length === 0) {
+      out.push(`| ${md.name} | - | ${cell(`${md.namespace}: ${target}`)} | deny all ${list(spec.policy_types).join(' and ').toLowerCase()} |`);
+      continue;
+    }
+    for (const rule of ingress) {
+      const ports = list(rule.ports).map((p) => p.port).join(', ') || 'all';
+      for (const peer of list(rule.from)) out.push(`| ${md.name} | ${cell(peerText(peer))} | ${cell(`${md.namespace}: ${target}`)} | ${ports} |`);
+    }
+    for (const rule of egress) {
+      const ports = list(rule.ports).map((p) => `${p.port}${p.protocol && p.protocol !== 'TCP' ? `/${p.protocol}` : ''}`).join(', ') || 'all';
+      for (const peer of list(rule.to)) out.push(`| ${md.name} (egress) | ${cell(`${md.namespace}: ${target}`)} | ${cell(peerText(peer))} | ${ports} |`);
+    }
+  }
+  out.push('');
+
+  // TLS endpoints and published details.
+  const outputs = Object.entries<any>(plan?.output ?? {});
+  if (outputs.length > 0) {
+    out.push('### Published', '', '| Output | Sensitive |', '|---|---|');
+    for (const [name, o] of outputs) out.push(`| \`${name}\` | ${o.sensitive ? 'yes' : 'no'} |`);
+    out.push('');
+  }
+
+  // Warnings: the invariants, and what a reviewer should look at twice.
+  const warnings = planFindings(plan).map((f) => `**${f.rule}** \`${f.resource}\`: ${f.message}`);
+  for (const t of templates) {
+    for (const c of [...list(t.spec.init_container), ...list(t.spec.container)]) {
+      if (typeof c.image === 'string' && !c.image.includes('@sha256:')) warnings.push(`image without a digest: \`${c.image}\` (${t.resource}, ${c.name})`);
+    }
+  }
+  for (const r of rs.filter((x) => x.type === 'kubernetes_stateful_set_v1')) {
+    const ann = one(r.body.metadata).annotations ?? {};
+    if (ann['redis-topologies.io/availability'] === 'development') warnings.push(`development mode: \`${one(r.body.metadata).name}\` has no failover`);
+    if (ann['redis-topologies.io/backups'] === 'none') warnings.push(`no backups: \`${one(r.body.metadata).name}\``);
+  }
+  for (const r of rs.filter((x) => x.type === 'kubernetes_network_policy_v1')) {
+    for (const rule of list(one(r.body.spec).ingress)) {
+      for (const peer of list(rule.from)) {
+        const ns = one(peer.namespace_selector);
+        if (ns !== undefined && Object.keys(ns.match_labels ?? {}).length === 0 && list(ns.match_expressions).length === 0) warnings.push(`access open to any namespace: \`${one(r.body.metadata).name}\``);
+      }
+    }
+  }
+  const pdbSelectors = rs.filter((r) => r.type === 'kubernetes_pod_disruption_budget_v1').map((r) => one(one(r.body.spec).selector)?.match_labels ?? {});
+  for (const t of templates.filter((x) => x.resource.startsWith('kubernetes_stateful_set_v1') || x.resource.startsWith('kubernetes_deployment_v1'))) {
+    if (!pdbSelectors.some((s) => Object.entries(s).every(([k, v]) => t.labels[k] === v))) warnings.push(`no PodDisruptionBudget for ${t.resource}`);
+  }
+  out.push('### Warnings', '', ...(warnings.length > 0 ? [...new Set(warnings)].map((w) => `- ${w}`) : ['None.']), '');
+
+  // Every rendered file, readable.
+  const files = rs.filter((r) => r.type === 'kubernetes_config_map_v1');
+  if (files.length > 0) {
+    out.push('### Rendered files', '');
+    for (const r of files) {
+      for (const [key, value] of Object.entries<any>(r.body.data ?? {})) {
+        out.push(`<details><summary>${one(r.body.metadata).name}: ${key}</summary>`, '', '```text', renderedText(value), '```', '', '</details>');
+      }
+    }
+    out.push('');
+  }
+  return out.join('\n');
+}
+
+/**
+ * A Mermaid flowchart: each workload (with its claims), each client the policies admit, and an edge
+ * per allowed flow labelled with its ports. GitHub and GitLab render it in a pull request.
+ */
+export function mermaid(plan: any, templates: PlanPodTemplate[] = podTemplates(plan)): string[] {
+  const id = (text: string) => `n${[...text].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7).toString(36)}`;
+  const label = (text: string) => text.replace(/"/g, "'");
+  const lines = ['flowchart LR'];
+  const nodes = new Map<string, string>();
+  const node = (key: string, text: string, shape: 'box' | 'round') => {
+    if (!nodes.has(key)) {
+      nodes.set(key, id(key));
+      lines.push(shape === 'box' ? `  ${id(key)}["${label(text)}"]` : `  ${id(key)}(["${label(text)}"])`);
+    }
+    return nodes.get(key)!;
+  };
+  const workloads = templates.map((t) => {
+    const r = t.resource.split('.');
+    const body = plan.resource[r[0]][r[1]];
+    const claims = list(one(body.spec).volume_claim_template).map((c: any) => `${one(c.metadata).name} ${one(one(c.spec).resources)?.requests?.storage ?? ''}`.trim());
+    const text = `${KIND[r[0]]} ${one(body.metadata).name}${claims.length ? `<br/>claims: ${claims.join(', ')}` : ''}`;
+    return { t, key: t.resource, node: node(t.resource, text, 'box') };
+  });
+  const edges = new Set<string>();
+  for (const np of Object.values<any>(plan.resource?.kubernetes_network_policy_v1 ?? {})) {
+    const spec = one(np.spec);
+    const ns = one(np.metadata).namespace;
+    const targets = workloads.filter((w) => w.t.namespace === ns && Object.entries(one(spec.pod_selector)?.match_labels ?? {}).every(([k, v]) => w.t.labels[k] === v));
+    for (const rule of list(spec.ingress)) {
+      const ports = list(rule.ports).map((p: any) => p.port).join(',') || 'all';
+      for (const peer of list(rule.from)) {
+        const pods = one(peer.pod_selector)?.match_labels;
+        const sources = one(peer.namespace_selector) === undefined && pods
+          ? workloads.filter((w) => w.t.namespace === ns && Object.entries(pods).every(([k, v]) => w.t.labels[k] === v)).map((w) => w.node)
+          : [];
+        const from = sources.length > 0 ? sources : [node(`peer:${peerText(peer)}`, peerText(peer), 'round')];
+        for (const f of from) for (const t of targets) if (f !== t.node) edges.add(`  ${f} -->|${ports}| ${t.node}`);
+      }
+    }
+  }
+  return [...lines, ...[...edges].sort()];
+}
+
+/** A plan string as the pod receives it (Terraform's escapes read back). */
+function renderedText(value: unknown): string {
+  return typeof value === 'string' ? unescapeTemplateLiteral(value).replace(/```/g, '` ``') : JSON.stringify(value);
+}
+
+/**
+ * Fields whose change makes Terraform destroy and re-create the resource: `ForceNew: true` in the
+ * kubernetes provider's schemas (hashicorp/terraform-provider-kubernetes at 3a33fb6, after v3.2.1:
+ * kubernetes/schema_stateful_set_spec.go, schema_persistent_volume_claim.go, schema_job_spec.go,
+ * resource_kubernetes_service_v1.go, _secret_v1.go, _deployment_v1.go, _storage_class_v1.go,
+ * _pod_disruption_budget_v1.go; the CronJob has none), as paths under the resource body.
+ * `metadata.name` and `metadata.namespace` are ForceNew for every type.
+ */
+export const REPLACING_FIELDS: Readonly<Record<string, readonly string[]>> = {
+  kubernetes_stateful_set_v1: ['spec.selector', 'spec.service_name', 'spec.pod_management_policy', 'spec.volume_claim_template', 'spec.revision_history_limit'],
+  kubernetes_deployment_v1: ['spec.selector'],
+  kubernetes_job_v1: ['spec.template', 'spec.selector', 'spec.completions', 'spec.completion_mode', 'spec.backoff_limit_per_index', 'spec.pod_failure_policy'],
+  kubernetes_persistent_volume_claim_v1: ['spec.storage_class_name', 'spec.access_modes', 'spec.selector', 'spec.volume_name', 'spec.volume_mode', 'spec.resources.limits'],
+  kubernetes_service_v1: ['spec.cluster_ip', 'spec.cluster_ips', 'spec.load_balancer_class', 'spec.health_check_node_port'],
+  kubernetes_secret_v1: ['type'],
+  kubernetes_storage_class_v1: ['storage_provisioner', 'parameters', 'volume_binding_mode', 'mount_options', 'allowed_topologies'],
+  kubernetes_pod_disruption_budget_v1: ['spec.selector', 'spec.max_unavailable', 'spec.min_available'],
+};
+
+/** What a replacement of a resource of this type means for the running pods and data. */
+const REPLACEMENT_MEANS: Readonly<Record<string, string>> = {
+  kubernetes_stateful_set_v1: 'every pod of the StatefulSet is deleted and re-created at once (no rolling update); claims Terraform owns survive, claims from a volume claim template are orphaned or re-made',
+  kubernetes_persistent_volume_claim_v1: 'the claim is deleted and a new, EMPTY one made: the data on it is lost unless the volume is retained and re-bound',
+  kubernetes_deployment_v1: 'every pod is deleted and re-created at once: clients through it see an outage',
+  kubernetes_job_v1: 'the Job runs again',
+  kubernetes_service_v1: 'the Service gets a new address: clients holding the old one reconnect',
+  kubernetes_secret_v1: 'pods reading it see it vanish and come back',
+  kubernetes_storage_class_v1: 'claims already made keep the old parameters; new claims use the new class',
+  kubernetes_pod_disruption_budget_v1: 'evictions are unprotected for a moment',
+};
+
+function getPath(body: any, path: string): unknown {
+  return path.split('.').reduce<any>((v, k) => (v === undefined ? undefined : one(v)?.[k]), body);
+}
+
+/** Line diff of two texts as unified-diff hunks with 2 lines of context (LCS; files of a plan are small). */
+export function unifiedDiff(a: string, b: string, context = 2): string {
+  const x = a.split('\n');
+  const y = b.split('\n');
+  const n = x.length;
+  const m = y.length;
+  const lcs: number[][] = Array.from({ length: n + 1 }, () => new Array<number>(m + 1).fill(0));
+  for (let i = n - 1; i >= 0; i--) for (let j = m - 1; j >= 0; j--) lcs[i][j] = x[i] === y[j] ? lcs[i + 1][j + 1] + 1 : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+  const ops: Array<{ op: ' ' | '-' | '+'; line: string }> = [];
+  let i = 0;
+  let j = 0;
+  while (i < n || j < m) {
+    if (i < n && j < m && x[i] === y[j]) {
+      ops.push({ op: ' ', line: x[i] }); i++; j++;
+    } else if (i < n && (j >= m || lcs[i + 1][j] >= lcs[i][j + 1])) {
+      ops.push({ op: '-', line: x[i] }); i++;
+    } else {
+      ops.push({ op: '+', line: y[j] }); j++;
+    }
+  }
+  const keep = ops.map((o, k) => o.op !== ' ' || ops.slice(Math.max(0, k - context), k + context + 1).some((p) => p.op !== ' '));
+  const lines: string[] = [];
+  ops.forEach((o, k) => {
+    if (keep[k]) lines.push(`${o.op}${o.line}`);
+    else if (k > 0 && keep[k - 1]) lines.push('@@');
+  });
+  return lines.join('\n');
+}
+
+/** The Markdown of what changes from `base` to `plan`: resources, replacements, rolling pods, files. */
+export function reviewDiff(stack: string, base: any, plan: any): string {
+  const before = new Map(resources(base).map((r) => [`${r.type}.${r.id}`, r]));
+  const after = new Map(resources(plan).map((r) => [`${r.type}.${r.id}`, r]));
+  const out: string[] = [`### Changes from the base plan`, ''];
+  const added = [...after.keys()].filter((k) => !before.has(k));
+  const removed = [...before.keys()].filter((k) => !after.has(k));
+  const changed = [...after.keys()].filter((k) => before.has(k) && JSON.stringify(strip(before.get(k)!.body)) !== JSON.stringify(strip(after.get(k)!.body)));
+  out.push(`${added.length} added, ${removed.length} removed, ${changed.length} changed.`, '');
+  for (const k of added) out.push(`- added \`${k}\``);
+  for (const k of removed) out.push(`- **removed** \`${k}\`${REPLACEMENT_MEANS[before.get(k)!.type] ? `: ${REPLACEMENT_MEANS[before.get(k)!.type].replace(/^the claim is deleted and a new, EMPTY one made/, 'the claim is deleted')}` : ''}`);
+  const replacing: string[] = [];
+  const rolling: string[] = [];
+  const diffs: string[] = [];
+  for (const k of changed) {
+    const b = before.get(k)!;
+    const a = after.get(k)!;
+    const fields = topLevelChanges(b.body, a.body);
+    out.push(`- changed \`${k}\`: ${fields.join(', ')}`);
+    const forcing = ['metadata.name', 'metadata.namespace', ...(REPLACING_FIELDS[a.type] ?? [])].filter((f) => JSON.stringify(getPath(b.body, f)) !== JSON.stringify(getPath(a.body, f)));
+    if (forcing.length > 0) replacing.push(`- **REPLACEMENT** \`${k}\` (${forcing.join(', ')} changed): ${REPLACEMENT_MEANS[a.type] ?? 'Terraform destroys and re-creates it'}`);
+    if (KIND[a.type] && a.type !== 'kubernetes_job_v1' && JSON.stringify(getPath(b.body, 'spec.template')) !== JSON.stringify(getPath(a.body, 'spec.template'))) {
+      const why = JSON.stringify(getPath(b.body, 'spec.template.metadata.annotations')) !== JSON.stringify(getPath(a.body, 'spec.template.metadata.annotations')) ? 'pod template annotations (config checksum)' : 'pod template';
+      rolling.push(`- \`${one(a.body.metadata).name}\` rolls: ${why} changed`);
+    }
+    if (a.type === 'kubernetes_config_map_v1') {
+      const keys = new Set([...Object.keys(b.body.data ?? {}), ...Object.keys(a.body.data ?? {})]);
+      for (const key of [...keys].sort()) {
+        const x = b.body.data?.[key];
+        const y = a.body.data?.[key];
+        if (x === y) continue;
+        diffs.push(`<details><summary>${one(a.body.metadata).name}: ${key}</summary>`, '', '```diff', unifiedDiff(x === undefined ? '' : renderedText(x), y === undefined ? '' : renderedText(y)), '```', '', '</details>');
+      }
+    }
+  }
+  out.push('', '#### Replacements', '', ...(replacing.length > 0 ? replacing : ['None: every change is made in place.']), '');
+  out.push('#### Pods that roll', '', ...(rolling.length > 0 ? rolling : ['None.']), '');
+  if (diffs.length > 0) out.push('#### Rendered files', '', ...diffs, '');
+  return `${reviewMarker(stack)}\n${out.join('\n')}`;
+}
+
+/** The body without cdktf's metadata. */
+function strip(body: any): any {
+  const { ['//']: _meta, ...rest } = body ?? {};
+  return rest;
+}
+
+/** Changed fields, two levels deep (`spec.replicas`, `metadata.annotations`). */
+function topLevelChanges(a: any, b: any): string[] {
+  const out: string[] = [];
+  const x = strip(a);
+  const y = strip(b);
+  for (const k of [...new Set([...Object.keys(x), ...Object.keys(y)])].sort()) {
+    if (JSON.stringify(x[k]) === JSON.stringify(y[k])) continue;
+    const xi = one(x[k]);
+    const yi = one(y[k]);
+    if (xi && yi && typeof xi === 'object' && typeof yi === 'object') {
+      for (const k2 of [...new Set([...Object.keys(xi), ...Object.keys(yi)])].sort()) {
+        if (JSON.stringify(xi[k2]) !== JSON.stringify(yi[k2])) out.push(`${k}.${k2}`);
+      }
+    } else {
+      out.push(k);
+    }
+  }
+  return out;
+}

@@ -10,6 +10,7 @@
  */
 import { PATHS } from '../redis/paths';
 import { SH_LOG, SH_PASSWORD, SH_RCLI, shellConstants, shellQuote } from '../redis/shell';
+import { CRYPT_KEY_DIR } from './object-storage';
 
 /** Where the backup ConfigMap is mounted in the backup Job's containers. */
 export const BACKUP_SCRIPTS_DIR = '/etc/redis-topologies/backup';
@@ -124,7 +125,7 @@ export function renderBackupCommonSh(m: BackupScriptModel): string {
     WORK: BACKUP_WORK_DIR,
     ROOT: m.root,
     CRYPT: m.crypt ? 1 : 0,
-    CRYPT_KEY_DIR: '/etc/redis-topologies/backup-crypt',
+    CRYPT_KEY_DIR,
     KEEP_LAST: m.keepLast,
     MAX_AGE_DAYS: m.maxAgeDays,
     SNAPSHOT_TIMEOUT: m.snapshotTimeoutSeconds,
@@ -340,7 +341,7 @@ function restoreConstants(m: RestoreScriptModel): string {
     STAGE: RESTORE_STAGE_DIR,
     ROOT: m.root,
     CRYPT: m.crypt ? 1 : 0,
-    CRYPT_KEY_DIR: '/etc/redis-topologies/backup-crypt',
+    CRYPT_KEY_DIR,
     SELECTION: m.selection,
     PERSISTENCE: m.persistence,
     BOOT_TIMEOUT: m.bootTimeoutSeconds,

@@ -1,15 +1,14 @@
 import { Construct } from 'constructs';
 import { AccessPolicy, AccessTarget, ClientAccessProps } from '../access/access-policy';
-import { RedisAuth, RedisAuthSecretRef } from '../auth/redis-auth';
+import { RedisAuthSecretRef } from '../auth/redis-auth';
 import { Annotations } from '../core/cdktf';
 import { isDnsLabel, resourceName } from '../core/names';
 import { WorkloadPlacementProps } from '../core/pod-template';
 import { parseQuantity } from '../core/quantity';
 import { IMAGE_ALLOWED, isImage, validateNamespace } from '../core/rules';
 import { isUnresolved, PropsValidator } from '../core/validation';
-import { ElastisysConfigMapOptions, PasswordSecretOptions } from '../contract/connection-contract';
 import { ISentinelRedis } from '../endpoint';
-import { SentinelRedis } from '../sentinel/sentinel-redis';
+import { SentinelRedis, SentinelRedisProps } from '../sentinel/sentinel-redis';
 import { DataStorage } from '../storage/data-storage';
 import { describeCapacity, FlashCapacityPlan, flashCapacityPlan, mib } from './capacity';
 import { renderKvrocksConf } from './kvrocks-conf';
@@ -18,11 +17,12 @@ import { FLASH_SIZING_FACTORIES, FlashSizing } from './sizing';
 /** The Kvrocks image when none is given (Apache Kvrocks 2.17.0; uid 999 like Redis's). */
 export const DEFAULT_KVROCKS_IMAGE = 'apache/kvrocks:2.17.0';
 
-export interface FlashTierRedisProps extends WorkloadPlacementProps, ClientAccessProps {
-  /** Namespace to run in (must exist). */
-  readonly namespace: string;
-  /** Topology name. @default derived from the construct id */
-  readonly name?: string;
+/** The SentinelRedis props a flash tier takes as they are (the sentinels, their timing, auth, publishing). */
+export type FlashTierSentinelProps = Pick<SentinelRedisProps,
+  'namespace' | 'name' | 'dataMembers' | 'sentinels' | 'quorum' | 'masterName' | 'auth' | 'timeoutSeconds' | 'downAfterMilliseconds'
+  | 'failoverTimeoutMilliseconds' | 'elastisysConfigMap' | 'passwordSecret' | 'outputs' | 'outputPrefix' | 'bootTimeoutSeconds'>;
+
+export interface FlashTierRedisProps extends FlashTierSentinelProps, WorkloadPlacementProps, ClientAccessProps {
   /** Capacity and RAM share: FlashSizing.azure(capacityGb) or FlashSizing.explicit({ capacity, ramRatio? }). */
   readonly sizing: FlashSizing;
   /**
@@ -30,36 +30,10 @@ export interface FlashTierRedisProps extends WorkloadPlacementProps, ClientAcces
    * fastest SSD), encrypted unless explicitly opted out, at least 1.25 × the capacity.
    */
   readonly storage: DataStorage;
-  /** Data members: one primary, the rest replicas. @default 2 */
-  readonly dataMembers?: number;
-  /** Sentinels; odd, at least 3. @default 3 */
-  readonly sentinels?: number;
-  /** @default a majority of the sentinels */
-  readonly quorum?: number;
-  /** @default 'mymaster' */
-  readonly masterName?: string;
   /** Kvrocks image (with sh, redis-cli and coreutils, as the official one has). @default 'apache/kvrocks:2.17.0' */
   readonly image?: string;
   /** The sentinels' image. @default 'redis:7.2.7' */
   readonly sentinelImage?: string;
-  /** Password source. @default RedisAuth.generated() */
-  readonly auth?: RedisAuth;
-  /** Close idle client connections after this many seconds; 0 never. @default 0 */
-  readonly timeoutSeconds?: number;
-  /** Sentinel down-after-milliseconds: also how long a stopping primary is unavailable. @default 2000 */
-  readonly downAfterMilliseconds?: number;
-  /** @default 10000 */
-  readonly failoverTimeoutMilliseconds?: number;
-  /** The Elastisys ConfigMap; false leaves it out. @default published in the namespace */
-  readonly elastisysConfigMap?: ElastisysConfigMapOptions | false;
-  /** @default not published */
-  readonly passwordSecret?: PasswordSecretOptions;
-  /** @default true */
-  readonly outputs?: boolean;
-  /** @default 'redis_<namespace>_<name>' */
-  readonly outputPrefix?: string;
-  /** @default 600 */
-  readonly bootTimeoutSeconds?: number;
 }
 
 /**

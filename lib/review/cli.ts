@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 /**
- * `redis-topologies review [cdktf.out] [--base <other cdktf.out>] [--out <dir>]`: a Markdown review
+ * `redis-topologies review [cdktf.out] [--base <other cdktf.out>] [--out <dir> [--svg]]`: a Markdown review
  * of every stack of a synthesized app (its summary, diagram, access, warnings and rendered files;
- * with --base, what changes, what is replaced and which pods roll). Writes `<out>/<stack>.md`, or
- * prints to stdout without --out. Reads only cdk.tf.json files; needs no cloud and no cluster.
+ * with --base, what changes, what is replaced and which pods roll). Writes `<out>/<stack>.md` (and,
+ * with --svg, the diagram as `<out>/<stack>.svg`, rendered offline), or prints to stdout without --out. Reads only cdk.tf.json files; needs no cloud and no cluster.
  */
 import * as fs from 'fs';
 import * as path from 'path';
-import { reviewDiff, reviewStack } from './review';
+import { dot, renderSvg, reviewDiff, reviewStack } from './review';
 
 function stacksOf(dir: string): Map<string, any> {
   const root = path.join(dir, 'stacks');
@@ -17,18 +17,20 @@ function stacksOf(dir: string): Map<string, any> {
 }
 
 /** Runs the command; returns the exit code. */
-export function main(argv: string[], write: (text: string) => void = (t) => process.stdout.write(t)): number {
+export async function main(argv: string[], write: (text: string) => void = (t) => process.stdout.write(t)): Promise<number> {
   const args = [...argv];
   if (args[0] === 'review') args.shift();
   let base: string | undefined;
   let out: string | undefined;
+  let svg = false;
   const positional: string[] = [];
   while (args.length > 0) {
     const a = args.shift()!;
     if (a === '--base') base = args.shift();
     else if (a === '--out') out = args.shift();
+    else if (a === '--svg') svg = true;
     else if (a === '--help' || a === '-h') {
-      write('usage: redis-topologies review [cdktf.out] [--base <other cdktf.out>] [--out <dir>]\n');
+      write('usage: redis-topologies review [cdktf.out] [--base <other cdktf.out>] [--out <dir> [--svg]]\n');
       return 0;
     } else if (a.startsWith('-')) {
       write(`unknown option ${a}\n`);
@@ -44,12 +46,17 @@ export function main(argv: string[], write: (text: string) => void = (t) => proc
     write(`redis-topologies review: ${(e as Error).message}\n`);
     return 1;
   }
+  if (svg && out === undefined) {
+    write('--svg needs --out <dir>\n');
+    return 2;
+  }
   if (out !== undefined) fs.mkdirSync(out, { recursive: true });
   for (const [name, plan] of stacks) {
     let text = reviewStack(name, plan);
     if (baseStacks) text += `\n${baseStacks.has(name) ? reviewDiff(name, baseStacks.get(name), plan) : '### Changes from the base plan\n\nA new stack.'}\n`;
     if (out !== undefined) fs.writeFileSync(path.join(out, `${name}.md`), text);
     else write(`${text}\n`);
+    if (svg) fs.writeFileSync(path.join(out!, `${name}.svg`), await renderSvg(dot(plan, `stack ${name}`)));
   }
   for (const name of [...(baseStacks?.keys() ?? [])].filter((n) => !stacks.has(n))) {
     const text = `<!-- redis-topologies-review:${name} -->\n## Stack \`${name}\`\n\n**Removed**: every resource of this stack is destroyed.\n`;
@@ -60,10 +67,8 @@ export function main(argv: string[], write: (text: string) => void = (t) => proc
 }
 
 if (require.main === module) {
-  try {
-    process.exitCode = main(process.argv.slice(2));
-  } catch (e) {
-    process.stderr.write(`redis-topologies review: ${(e as Error).message}\n`);
+  main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (e: Error) => {
+    process.stderr.write(`redis-topologies review: ${e.message}\n`);
     process.exitCode = 1;
-  }
+  });
 }

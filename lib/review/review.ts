@@ -181,30 +181,27 @@ export function reviewStack(stack: string, plan: any): string {
   return out.join('\n');
 }
 
-/**
- * A Mermaid flowchart: each workload (with its claims), each client the policies admit, and an edge
- * per allowed flow labelled with its ports. GitHub and GitLab render it in a pull request.
- */
-export function mermaid(plan: any, templates: PlanPodTemplate[] = podTemplates(plan)): string[] {
+/** The diagram of a plan: workloads (with their claims), the clients the policies admit, and the allowed flows. */
+export interface FlowGraph {
+  readonly nodes: ReadonlyArray<{ readonly id: string; readonly label: string; readonly kind: 'workload' | 'client' }>;
+  readonly edges: ReadonlyArray<{ readonly from: string; readonly to: string; readonly ports: string }>;
+}
+
+/** The graph both diagrams draw: one node per workload and per client peer, one edge per allowed flow with its ports. */
+export function flowGraph(plan: any, templates: PlanPodTemplate[] = podTemplates(plan)): FlowGraph {
   const id = (text: string) => `n${[...text].reduce((h, c) => (h * 31 + c.charCodeAt(0)) >>> 0, 7).toString(36)}`;
-  const label = (text: string) => text.replace(/"/g, "'");
-  const lines = ['flowchart LR'];
-  const nodes = new Map<string, string>();
-  const node = (key: string, text: string, shape: 'box' | 'round') => {
-    if (!nodes.has(key)) {
-      nodes.set(key, id(key));
-      lines.push(shape === 'box' ? `  ${id(key)}["${label(text)}"]` : `  ${id(key)}(["${label(text)}"])`);
-    }
-    return nodes.get(key)!;
+  const nodes = new Map<string, { id: string; label: string; kind: 'workload' | 'client' }>();
+  const node = (key: string, label: string, kind: 'workload' | 'client') => {
+    if (!nodes.has(key)) nodes.set(key, { id: id(key), label, kind });
+    return nodes.get(key)!.id;
   };
   const workloads = templates.map((t) => {
-    const r = t.resource.split('.');
-    const body = plan.resource[r[0]][r[1]];
+    const [type, logical] = t.resource.split('.');
+    const body = plan.resource[type][logical];
     const claims = list(one(body.spec).volume_claim_template).map((c: any) => `${one(c.metadata).name} ${one(one(c.spec).resources)?.requests?.storage ?? ''}`.trim());
-    const text = `${KIND[r[0]]} ${one(body.metadata).name}${claims.length ? `<br/>claims: ${claims.join(', ')}` : ''}`;
-    return { t, key: t.resource, node: node(t.resource, text, 'box') };
+    return { t, node: node(t.resource, `${KIND[type]} ${one(body.metadata).name}${claims.length ? `\nclaims: ${claims.join(', ')}` : ''}`, 'workload') };
   });
-  const edges = new Set<string>();
+  const edges = new Map<string, { from: string; to: string; ports: string }>();
   for (const np of Object.values<any>(plan.resource?.kubernetes_network_policy_v1 ?? {})) {
     const spec = one(np.spec);
     const ns = one(np.metadata).namespace;
@@ -216,12 +213,48 @@ export function mermaid(plan: any, templates: PlanPodTemplate[] = podTemplates(p
         const sources = one(peer.namespace_selector) === undefined && pods
           ? workloads.filter((w) => w.t.namespace === ns && Object.entries(pods).every(([k, v]) => w.t.labels[k] === v)).map((w) => w.node)
           : [];
-        const from = sources.length > 0 ? sources : [node(`peer:${peerText(peer)}`, peerText(peer), 'round')];
-        for (const f of from) for (const t of targets) if (f !== t.node) edges.add(`  ${f} -->|${ports}| ${t.node}`);
+        const from = sources.length > 0 ? sources : [node(`peer:${peerText(peer)}`, peerText(peer), 'client')];
+        for (const f of from) for (const t of targets) if (f !== t.node) edges.set(`${f} ${t.node} ${ports}`, { from: f, to: t.node, ports });
       }
     }
   }
-  return [...lines, ...[...edges].sort()];
+  return { nodes: [...nodes.values()], edges: [...edges.keys()].sort().map((k) => edges.get(k)!) };
+}
+
+/** The graph as a Mermaid flowchart (GitHub and GitLab render it in a pull request). */
+export function mermaid(plan: any, templates?: PlanPodTemplate[]): string[] {
+  const g = flowGraph(plan, templates);
+  const label = (text: string) => text.replace(/"/g, "'").replace(/\n/g, '<br/>');
+  return [
+    'flowchart LR',
+    ...g.nodes.map((n) => (n.kind === 'workload' ? `  ${n.id}["${label(n.label)}"]` : `  ${n.id}(["${label(n.label)}"])`)),
+    ...g.edges.map((e) => `  ${e.from} -->|${e.ports}| ${e.to}`),
+  ];
+}
+
+/** The graph in Graphviz's DOT language, for an SVG rendered offline (see renderSvg). */
+export function dot(plan: any, title: string): string {
+  const g = flowGraph(plan);
+  const q = (text: string) => `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+  return [
+    `digraph ${q(title)} {`,
+    '  rankdir=LR; fontname="Helvetica"; labelloc=t; label=' + q(title) + ';',
+    '  node [fontname="Helvetica", fontsize=11, margin="0.3,0.1"]; edge [fontname="Helvetica", fontsize=10, color="#555555"];',
+    ...g.nodes.map((n) => `  ${n.id} [label=${q(n.label)}, shape=${n.kind === 'workload' ? 'box, style="rounded,filled", fillcolor="#dbe9f6"' : 'ellipse, style=filled, fillcolor="#f3f3f3"'}];`),
+    ...g.edges.map((e) => `  ${e.from} -> ${e.to} [label=${q(e.ports)}];`),
+    '}',
+  ].join('\n');
+}
+
+/**
+ * An SVG of a DOT graph, rendered offline by Graphviz compiled to WebAssembly
+ * (@hpcc-js/wasm-graphviz, an ES module: loaded with a real dynamic import).
+ */
+export async function renderSvg(dotSource: string): Promise<string> {
+  const load = new Function('specifier', 'return import(specifier)') as (s: string) => Promise<any>;
+  const { Graphviz } = await load('@hpcc-js/wasm-graphviz');
+  const graphviz = await Graphviz.load();
+  return graphviz.dot(dotSource, 'svg');
 }
 
 /** TLS endpoints the rendered files configure, with their minimum version: `<ConfigMap>/<file>: <what>`. */

@@ -164,18 +164,18 @@ test('unifiedDiff: context around each change, @@ between hunks', () => {
   expect(unifiedDiff(a, b, 1)).toBe([' a', '-b', '+B', ' c', '@@', ' h', '-i', '+I'].join('\n'));
 });
 
-test('the command writes one review per stack, with the diff against a base', () => {
+test('the command writes one review per stack, with the diff against a base', async () => {
   const root = mkdtempSync(join(tmpdir(), 'rt-review-'));
   try {
     for (const [dir, p] of [['head', changed()], ['base', plan]] as const) {
       mkdirSync(join(root, dir, 'stacks', 'data'), { recursive: true });
       writeFileSync(join(root, dir, 'stacks', 'data', 'cdk.tf.json'), JSON.stringify(p));
     }
-    expect(main(['review', join(root, 'head'), '--base', join(root, 'base'), '--out', join(root, 'out')], () => undefined)).toBe(0);
+    expect(await main(['review', join(root, 'head'), '--base', join(root, 'base'), '--out', join(root, 'out')], () => undefined)).toBe(0);
     const text = readFileSync(join(root, 'out', 'data.md'), 'utf8');
     expect(text).toContain('## Stack `data`');
     expect(text).toContain('### Changes from the base plan');
-    expect(main(['review', join(root, 'nowhere')], () => undefined)).toBe(1);
+    expect(await main(['review', join(root, 'nowhere')], () => undefined)).toBe(1);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

@@ -78,8 +78,12 @@ export function reviewStack(stack: string, plan: any): string {
   for (const [type, n] of [...counts].sort()) out.push(`| \`${type}\` | ${n} |`);
   out.push('');
 
-  // Workloads, by the construct that made them.
+  // This library's topologies, recognized by their labels.
   const templates = podTemplates(plan);
+  const topologies = recognizeTopologies(plan);
+  if (topologies.length > 0) out.push('### Topologies', '', ...topologies.map((t) => `- ${t}`), '');
+
+  // Workloads, by the construct that made them.
   out.push('### Workloads', '', '| Construct | Kind | Name | Replicas | Images | Ports | Resources | Storage |', '|---|---|---|---|---|---|---|---|');
   for (const r of rs.filter((x) => KIND[x.type])) {
     const t = templates.find((x) => x.resource === `${r.type}.${r.id}`)!;
@@ -179,6 +183,31 @@ export function reviewStack(stack: string, plan: any): string {
     out.push('');
   }
   return out.join('\n');
+}
+
+/** The part-of label values of this library's workloads, and what they are. */
+const PART_OF: Readonly<Record<string, string>> = {
+  'sentinel-redis': 'SentinelRedis',
+  'sharded-redis-cluster': 'ShardedRedisCluster',
+  'sharded-redis-cluster-proxy': 'ShardedRedisCluster proxy',
+  'redis-portal': 'HaproxyPortal',
+  'sentinel-redis-backup': 'SentinelRedis backups',
+  'sharded-redis-cluster-backup': 'ShardedRedisCluster backups',
+};
+
+/** This library's topologies in a plan, one line each: what, name, namespace, workloads. */
+export function recognizeTopologies(plan: any): string[] {
+  const found = new Map<string, string[]>();
+  for (const r of resources(plan).filter((x) => KIND[x.type])) {
+    const md = one(r.body.metadata);
+    const partOf = md.labels?.['app.kubernetes.io/part-of'];
+    if (!PART_OF[partOf]) continue;
+    const what = partOf === 'sentinel-redis' && one(one(r.body.spec).template)?.metadata?.annotations?.['redis-topologies.io/engine'] === 'kvrocks'
+      ? 'FlashTierRedis (Kvrocks)' : PART_OF[partOf];
+    const key = `${what} \`${md.labels['app.kubernetes.io/instance']}\` in ${md.namespace}`;
+    found.set(key, [...(found.get(key) ?? []), `${KIND[r.type]} ${md.name}`]);
+  }
+  return [...found].map(([k, v]) => `${k}: ${v.join(', ')}`);
 }
 
 /** The diagram of a plan: workloads (with their claims), the clients the policies admit, and the allowed flows. */
@@ -356,6 +385,12 @@ export const REPLACING_FIELDS: Readonly<Record<string, readonly string[]>> = {
   kubernetes_secret_v1: ['type'],
   kubernetes_storage_class_v1: ['storage_provisioner', 'parameters', 'volume_binding_mode', 'mount_options', 'allowed_topologies'],
   kubernetes_pod_disruption_budget_v1: ['spec.selector', 'spec.max_unavailable', 'spec.min_available'],
+  // Every argument of these is ForceNew (hashicorp/terraform-provider-random and -tls).
+  random_password: ['*'],
+  tls_private_key: ['*'],
+  tls_self_signed_cert: ['*'],
+  tls_locally_signed_cert: ['*'],
+  tls_cert_request: ['*'],
 };
 
 /** What a replacement of a resource of this type means for the running pods and data. */
@@ -368,6 +403,11 @@ const REPLACEMENT_MEANS: Readonly<Record<string, string>> = {
   kubernetes_secret_v1: 'pods reading it see it vanish and come back',
   kubernetes_storage_class_v1: 'claims already made keep the old parameters; new claims use the new class',
   kubernetes_pod_disruption_budget_v1: 'evictions are unprotected for a moment',
+  random_password: 'a NEW password: the Secret changes, the topology\'s pods use it from their next start, and every client must be given it',
+  tls_private_key: 'a new key: certificates signed with it are re-issued',
+  tls_self_signed_cert: 'a new CA: clients that trust the old one must be given the new ca.crt',
+  tls_locally_signed_cert: 'a new server certificate, served once the pods pick it up',
+  tls_cert_request: 'a new certificate request, and a new certificate',
 };
 
 function getPath(body: any, path: string): unknown {
@@ -422,7 +462,8 @@ export function reviewDiff(stack: string, base: any, plan: any): string {
     const a = after.get(k)!;
     const fields = topLevelChanges(b.body, a.body);
     out.push(`- changed \`${k}\`: ${fields.join(', ')}`);
-    const forcing = ['metadata.name', 'metadata.namespace', ...(REPLACING_FIELDS[a.type] ?? [])].filter((f) => JSON.stringify(getPath(b.body, f)) !== JSON.stringify(getPath(a.body, f)));
+    const forcing = REPLACING_FIELDS[a.type]?.[0] === '*' ? fields
+      : ['metadata.name', 'metadata.namespace', ...(REPLACING_FIELDS[a.type] ?? [])].filter((f) => JSON.stringify(getPath(b.body, f)) !== JSON.stringify(getPath(a.body, f)));
     if (forcing.length > 0) replacing.push(`- **REPLACEMENT** \`${k}\` (${forcing.join(', ')} changed): ${REPLACEMENT_MEANS[a.type] ?? 'Terraform destroys and re-creates it'}`);
     if (KIND[a.type] && a.type !== 'kubernetes_job_v1' && JSON.stringify(getPath(b.body, 'spec.template')) !== JSON.stringify(getPath(a.body, 'spec.template'))) {
       const why = JSON.stringify(getPath(b.body, 'spec.template.metadata.annotations')) !== JSON.stringify(getPath(a.body, 'spec.template.metadata.annotations')) ? 'pod template annotations (config checksum)' : 'pod template';

@@ -108,6 +108,13 @@ describe('review: the Markdown a reviewer pastes', () => {
     expect(md).toMatch(/\| data-cache-0 \| 10Gi \| .* \| aws-ebs: account default EBS KMS key \|/);
   });
 
+  test('our topologies, recognized by their labels', () => {
+    expect(md).toContain('- SentinelRedis `cache` in data: StatefulSet cache, StatefulSet cache-sentinel');
+    expect(md).toContain('- SentinelRedis backups `cache` in data: CronJob cache-backup');
+    expect(md).toMatch(/- ShardedRedisCluster `kv` in data: Job kv-bootstrap-[0-9a-f]{8}, StatefulSet kv-shard-0, StatefulSet kv-shard-1, StatefulSet kv-shard-2/);
+    expect(md).toContain('- ShardedRedisCluster backups `kv` in data: CronJob kv-backup-0, CronJob kv-backup-1, CronJob kv-backup-2');
+  });
+
   test('who may reach what, from the policies: the backup pods are a client, their egress is listed', () => {
     expect(md).toMatch(/\| cache-allow-clients \| same namespace, pods app\.kubernetes\.io\/component=backup,app\.kubernetes\.io\/instance=cache,app\.kubernetes\.io\/name=redis-backup \| data: app\.kubernetes\.io\/instance=cache,app\.kubernetes\.io\/part-of=sentinel-redis \| 6379, 26379 \|/);
     expect(md).toMatch(/\| cache-backup-allow-egress \(egress\) \| .* \| CIDR 10\.0\.0\.0\/8 \| 443 \|/);
@@ -149,6 +156,13 @@ describe('review --base: what changes, what is replaced, which pods roll', () =>
     expect(md).toContain('```diff');
     expect(md).toMatch(/\n-set -eu\n\+set -eux\n/);
     expect(md).toMatch(/4 changed\./);
+  });
+
+  test('a generated password whose length changes is a new password', () => {
+    const p = copy();
+    const pw = Object.values<any>(p.resource.random_password)[0];
+    pw.length = 40;
+    expect(reviewDiff('data', plan, p)).toMatch(/\*\*REPLACEMENT\*\* `random_password\.[^`]+` \(length changed\): a NEW password/);
   });
 
   test('an unchanged plan: nothing added, removed, replaced or rolled', () => {

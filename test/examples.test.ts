@@ -2,7 +2,8 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'fs';
 import { tmpdir } from 'os';
 import { join } from 'path';
 import { buildExamples } from '../examples/main';
-import { planFindings } from '../lib/review/invariants';
+import { planFindings, podTemplates } from '../lib/review/invariants';
+import { reviewDiff, reviewStack } from '../lib/review/review';
 
 function synthTo(): { dir: string; stacks: Record<string, string> } {
   const dir = mkdtempSync(join(tmpdir(), 'rt-examples-'));
@@ -26,6 +27,31 @@ describe('examples', () => {
     const stacks = Object.keys(first.stacks).sort();
     expect(stacks).toEqual(['cluster', 'flash', 'platform', 'sentinel']);
     for (const name of stacks) expect({ stack: name, findings: planFindings(JSON.parse(first.stacks[name])) }).toEqual({ stack: name, findings: [] });
+  });
+
+  test('the review of each example: every workload, port and policy is in it (snapshot)', () => {
+    for (const name of Object.keys(first.stacks).sort()) {
+      const plan = JSON.parse(first.stacks[name]);
+      const md = reviewStack(name, plan);
+      for (const t of podTemplates(plan)) {
+        const body = plan.resource[t.resource.split('.')[0]][t.resource.split('.')[1]];
+        expect(md).toContain(`| ${body.metadata.name} |`);
+        for (const c of t.spec.container) for (const p of c.port ?? []) expect(md).toContain(`${p.name ?? ''}:${p.container_port}`);
+      }
+      for (const np of Object.values<any>(plan.resource.kubernetes_network_policy_v1 ?? {})) expect(md).toContain(`| ${np.metadata.name} `);
+      expect(md).toMatchSnapshot(name);
+    }
+  });
+
+  test('review --base: a larger volume claim template replaces the StatefulSet; an unrelated stack reviews plainly', () => {
+    const base = JSON.parse(first.stacks.sentinel);
+    const head = JSON.parse(first.stacks.sentinel);
+    const sts = Object.values<any>(head.resource.kubernetes_stateful_set_v1).find((x) => x.metadata.name === 'sessions');
+    sts.spec.volume_claim_template[0].spec.resources.requests.storage = '20Gi';
+    expect(reviewDiff('sentinel', base, head)).toMatch(/\*\*REPLACEMENT\*\* `kubernetes_stateful_set_v1\.Sessions_Data_[0-9A-F]+` \(spec\.volume_claim_template changed\): every pod of the StatefulSet is deleted and re-created at once/);
+    const foreign = reviewStack('other', { resource: { aws_s3_bucket: { Bucket: { bucket: 'acme-backups' } } }, output: { bucket: { value: 'acme-backups' } } });
+    expect(foreign).toContain('| `aws_s3_bucket` | 1 |');
+    expect(foreign).toContain('### Warnings\n\nNone.');
   });
 
   test('synthesize byte-identical output from the same input', () => {

@@ -133,11 +133,23 @@ export function reviewStack(stack: string, plan: any): string {
   }
   out.push('');
 
-  // TLS endpoints and published details.
+  // The published connection details: the contract's ConfigMaps (values shown: they hold no
+  // secret) and Secrets (keys only), and the outputs.
+  const published = rs.filter((r) => (r.type === 'kubernetes_config_map_v1' || r.type === 'kubernetes_secret_v1') && one(r.body.metadata).labels?.['app.kubernetes.io/component'] === 'connection');
   const outputs = Object.entries<any>(plan?.output ?? {});
-  if (outputs.length > 0) {
-    out.push('### Published', '', '| Output | Sensitive |', '|---|---|');
-    for (const [name, o] of outputs) out.push(`| \`${name}\` | ${o.sensitive ? 'yes' : 'no'} |`);
+  if (published.length > 0 || outputs.length > 0) {
+    out.push('### Published connection details', '');
+    for (const r of published) {
+      const md = one(r.body.metadata);
+      const data = r.body.data ?? {};
+      out.push(r.type === 'kubernetes_config_map_v1'
+        ? `- ConfigMap ${md.namespace}/${md.name}: ${Object.keys(data).sort().map((k) => `${k}=${renderedText(data[k]).split('\n')[0]}`).join(', ')}`
+        : `- Secret ${md.namespace}/${md.name}: ${Object.keys(data).sort().join(', ')}`);
+    }
+    if (outputs.length > 0) {
+      out.push('', '| Output | Sensitive |', '|---|---|');
+      for (const [name, o] of outputs) out.push(`| \`${name}\` | ${o.sensitive ? 'yes' : 'no'} |`);
+    }
     out.push('');
   }
 

@@ -52,7 +52,7 @@ describe('plan check: every example plan is what Terraform accepts and renders',
 
   test('zero findings: every ${...} references a declared object, no stray %{, terraform renders and validates every string', () => {
     expect(result.findings.map(formatFinding)).toEqual([]);
-    expect(Object.keys(stacks).sort()).toEqual(['cluster', 'platform', 'sentinel']);
+    expect(Object.keys(stacks).sort()).toEqual(['cluster', 'flash', 'platform', 'sentinel']);
     expect(result.stringsChecked).toBeGreaterThan(500);
     expect(result.withReferences).toBeGreaterThan(10);
   });

@@ -15,11 +15,23 @@ import { waitFor } from './harness/client';
 import { LiveSuite } from './live-suite';
 import { LivePortals, bootWithPortals } from './portal-topology';
 import { LiveSentinelRedis } from './sentinel-topology';
+import { harnessRoot } from './harness/pod';
 import { HaproxyPortal } from '../../lib';
 
 jest.setTimeout(240_000);
 const suite = new LiveSuite('FlashTierRedis live test (Redis stand-in for Kvrocks)', 40);
-const STANDIN = path.join(__dirname, 'harness', 'bin', 'standin');
+/**
+ * The stand-in, copied where the containers' user (uid 999) may run it: the checkout may sit in a
+ * directory only root can enter (a clean clone under mktemp -d is mode 700).
+ */
+function standinDir(): string {
+  const dir = path.join(harnessRoot(), 'standin');
+  fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+  fs.chmodSync(dir, 0o755);
+  fs.copyFileSync(path.join(__dirname, 'harness', 'bin', 'standin', 'kvrocks'), path.join(dir, 'kvrocks'));
+  fs.chmodSync(path.join(dir, 'kvrocks'), 0o755);
+  return dir;
+}
 const PORTAL = 'cache-portal-a';
 let t: LiveSentinelRedis;
 let p: LivePortals;
@@ -32,7 +44,7 @@ beforeAll(async () => {
     password: 'flash-live-pw-2Zt',
     subnetIndex: 34,
     flash: {},
-    dataEnv: { PATH: `${STANDIN}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` },
+    dataEnv: { PATH: `${standinDir()}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` },
     extend: (stack, flash) => new HaproxyPortal(stack, 'Portal', { backend: flash }),
     portals: 1,
     what: 'a Kvrocks-configured primary and replica under three sentinels',

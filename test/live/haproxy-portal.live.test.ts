@@ -82,7 +82,6 @@ test('writes through either portal land on the primary; replicas are never in ro
   }));
 
 let killedPrimary = -1;
-const sessionsOfKilled = new Map<string, number>();
 
 test('kill -9 of the primary: writes through the portal succeed again within 10 s; no acknowledged write lost', () =>
   suite.run(async () => {
@@ -105,34 +104,63 @@ test('kill -9 of the primary: writes through the portal succeed again within 10 
     await waitForRotation(primary, 'both portals routing to the new primary');
   }));
 
+/** UP/DOWN transitions of a server of the portal's backend, from HAProxy's own counter. */
+async function upDownTransitions(pod: string, member: number): Promise<number> {
+  return (await p.metrics(pod)).get(`haproxy_server_check_up_down_total{proxy="redis_primary",server="${server(member)}"}`) ?? NaN;
+}
+
 test('the restarted old primary receives no client connection through the portal', () =>
   suite.run(async () => {
     const wa = p.writer(A, { keyPrefix: 'after-a', maxWrites: 100_000, maxSeconds: 60, intervalMs: 5, retryMs: 50 });
     const wb = p.writer(B, { keyPrefix: 'after-b', maxWrites: 100_000, maxSeconds: 60, intervalMs: 5, retryMs: 50 });
+    const transitionsBefore = new Map<string, number>();
+    const sessionsBefore = new Map<string, number>();
+    const seenUp: string[] = [];
+    let watching = true;
+    // HAProxy sends a session only to a server it has UP: watch both portals through the restart.
+    const watch = (async () => {
+      for (let n = 0; watching && n < 1000; n++) {
+        for (const pod of [A, B]) if ((await p.serversUp(pod)).includes(server(killedPrimary))) seenUp.push(`${pod} at ${new Date().toISOString()}`);
+        await sleep(100);
+      }
+    })();
     try {
       await wa.waitForAcks(20);
       await wb.waitForAcks(20);
-      // The baseline: connections the portals made to the dead member before this restart.
-      for (const pod of [A, B]) sessionsOfKilled.set(pod, await p.serverSessions(pod, server(killedPrimary)));
+      for (const pod of [A, B]) {
+        transitionsBefore.set(pod, await upDownTransitions(pod, killedPrimary));
+        sessionsBefore.set(pod, await p.serverSessions(pod, server(killedPrimary)));
+      }
       await t.start('data', killedPrimary, true);
       await t.waitForHealthy('the old primary back as a replica', 60_000);
       await sleep(2000);
     } finally {
+      watching = false;
+      await watch;
       const [sa, sb] = [await wa.stop(), await wb.stop()];
       expect(sa.acked.length + sb.acked.length).toBeGreaterThan(100);
       expect(await t.missingKeys(primary, 'after-a', sa.acked)).toEqual([]);
       expect(await t.missingKeys(primary, 'after-b', sb.acked)).toEqual([]);
     }
+    expect(seenUp).toEqual([]);
     for (const pod of [A, B]) {
-      expect({ pod, sessions: await p.serverSessions(pod, server(killedPrimary)) }).toEqual({ pod, sessions: sessionsOfKilled.get(pod) });
+      // Never UP again in either portal: no transition since the failover marked it DOWN.
+      expect({ pod, transitions: await upDownTransitions(pod, killedPrimary) }).toEqual({ pod, transitions: transitionsBefore.get(pod) });
       expect(await p.serversUp(pod)).toEqual([server(primary)]);
+      console.log(`${pod}: sessions counted for ${server(killedPrimary)} during its restart: ${(await p.serverSessions(pod, server(killedPrimary))) - sessionsBefore.get(pod)!}`);
     }
+    // And on the member itself: a client write routed to it, now a replica, would have been refused
+    // with READONLY; replication's own writes are never refused.
+    const errors = await t.cli(t.dataHost(killedPrimary), t.redisPort, ['INFO', 'errorstats']);
+    expect(errors.stdout).not.toMatch(/READONLY/);
+    const setStats = (await t.cli(t.dataHost(killedPrimary), t.redisPort, ['INFO', 'commandstats'])).stdout.split(/\r?\n/).find((l) => l.startsWith('cmdstat_set:')) ?? '';
+    expect(setStats).not.toMatch(/rejected_calls=[1-9]/);
   }));
 
 test('a primary that crashes and restarts at once never comes back into rotation', () =>
   suite.run(async () => {
     const old = primary;
-    const upDown = async (pod: string) => (await p.metrics(pod)).get(`haproxy_server_check_up_down_total{proxy="redis_primary",server="${server(old)}"}`) ?? NaN;
+    const upDown = (pod: string) => upDownTransitions(pod, old);
     const before = new Map<string, number>();
     for (const pod of [A, B]) before.set(pod, await upDown(pod));
     const w = p.writer(B, { keyPrefix: 'fast', maxWrites: 50_000, maxSeconds: 60, intervalMs: 5, retryMs: 50 });

@@ -7,7 +7,7 @@ import { EgressPolicy } from '../access/egress-policy';
 import { cronJobV1Binding } from '../core/bindings';
 import { selectorLabels, standardLabels } from '../core/labels';
 import { childName } from '../core/names';
-import { fieldEnv, podTolerations, Toleration } from '../core/pod-template';
+import { besidePod, fieldEnv, podTolerations, Toleration } from '../core/pod-template';
 import { AUTOMOUNT_SERVICE_ACCOUNT_TOKEN, REDIS_UID, restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../core/pod-security';
 import { kubernetesObject } from '../core/registry';
 import { PATHS } from '../redis/paths';
@@ -36,6 +36,12 @@ export interface BackupTarget {
   readonly podSelector: Record<string, string>;
   /** One per shard (one for SentinelRedis): its directory name and its members' DNS names. */
   readonly shards: ReadonlyArray<{ readonly path: string; readonly hosts: readonly string[] }>;
+  /**
+   * Kvrocks (FlashTierRedis): its checkpoint is written on a member's own volume, so there is one
+   * CronJob per member, whose Job runs beside that member and reads its claim read-only. In shard 0's
+   * host order. @default Redis: one CronJob per shard, reaching the members over the network only
+   */
+  readonly kvrocksMembers?: ReadonlyArray<{ readonly podName: string; readonly claimName: string }>;
   readonly dns?: DnsEgressOptions;
   readonly nodeSelector?: Record<string, string>;
   readonly tolerations?: Toleration[];
@@ -72,9 +78,10 @@ export class BackupSchedule extends Construct {
     const storage = o.storage!;
     const crypt = o.clientSideEncryption;
     const identity = { name: 'redis-backup', instance: t.name, component: 'backup', partOf: `${t.partOf}-backup` };
+    const kvrocks = t.kvrocksMembers;
     const labels = standardLabels(identity);
     this.podSelector = selectorLabels(identity);
-    this.source = { storage, namespace: t.namespace, name: t.name, clientSideEncryption: crypt, egress: [...o.egress!], rcloneImage: o.rcloneImage };
+    this.source = { storage, namespace: t.namespace, name: t.name, clientSideEncryption: crypt, egress: [...o.egress!], rcloneImage: o.rcloneImage, ...(t.kvrocksMembers ? { engine: 'kvrocks' as const } : {}) };
     const baseName = childName(t.name, 'backup');
 
     const model: BackupScriptModel = {
@@ -89,6 +96,7 @@ export class BackupSchedule extends Construct {
       keepLast: o.retention?.keepLast ?? 30,
       maxAgeDays: o.retention?.maxAgeDays ?? 0,
       snapshotTimeoutSeconds: o.deadlineSeconds ?? 3600,
+      ...(kvrocks ? { engine: 'kvrocks' as const } : {}),
     };
     this.scriptFiles = renderBackupScripts(model);
 
@@ -108,7 +116,8 @@ export class BackupSchedule extends Construct {
       // The password only (not the ACL users' keys), as the scripts read it.
       { name: 'auth', secret: { secretName: t.authSecretName, defaultMode: '0440', items: authItems(t.passwordKey) } },
       // The snapshot between the two containers: an RDB is smaller than the data container's memory.
-      { name: 'work', emptyDir: { sizeLimit: t.memoryLimit } },
+      // A Kvrocks checkpoint stays on the member's volume: only its file list and manifest are here.
+      { name: 'work', emptyDir: { sizeLimit: kvrocks ? '64Mi' : t.memoryLimit } },
       { name: 'tmp', emptyDir: { sizeLimit: '64Mi' } },
       ...(t.tlsSecretName !== undefined ? [{ name: 'tls', secret: { secretName: t.tlsSecretName, defaultMode: '0440' } }] : []),
       ...(crypt ? [{ name: 'crypt', secret: { secretName: crypt.secretName, defaultMode: '0440' } }] : []),
@@ -123,11 +132,12 @@ export class BackupSchedule extends Construct {
     const history = o.jobHistory ?? 3;
     const CronJobV1 = cronJobV1Binding();
 
-    t.shards.forEach((shard, s) => {
-      const single = t.shards.length === 1;
-      const jobLabels = { ...podLabels, 'redis-topologies.io/backup-shard': shard.path };
-      this.cronJobs.push(new CronJobV1(this, single ? 'CronJob' : `CronJob${s}`, kubernetesObject(this, 'CronJob', {
-        metadata: { name: single ? baseName : childName(t.name, `backup-${s}`), namespace: t.namespace, labels: { ...labels, 'redis-topologies.io/backup-shard': shard.path } },
+    const cronJob = (id: string, name: string, extraLabels: Record<string, string>, snapshotArgs: string[], member?: { podName: string; claimName: string }) => {
+      const jobLabels = { ...podLabels, ...extraLabels };
+      // A Kvrocks member's Job runs beside it and reads the checkpoint from its claim, read-only.
+      const dataMount = member ? [{ name: 'data', mountPath: PATHS.data, readOnly: true }] : [];
+      return new CronJobV1(this, id, kubernetesObject(this, 'CronJob', {
+        metadata: { name, namespace: t.namespace, labels: { ...labels, ...extraLabels } },
         spec: {
           schedule: o.schedule ?? '0 * * * *',
           timezone: o.timeZone ?? 'Etc/UTC',
@@ -150,17 +160,20 @@ export class BackupSchedule extends Construct {
                   automountServiceAccountToken: AUTOMOUNT_SERVICE_ACCOUNT_TOKEN,
                   enableServiceLinks: false,
                   securityContext: restrictedPodSecurityContext(runAs),
+                  affinity: member ? besidePod(member.podName) : undefined,
                   nodeSelector: t.nodeSelector ? { ...t.nodeSelector } : undefined,
                   toleration: podTolerations(t.tolerations),
                   initContainer: [{
                     name: 'snapshot',
                     image: t.image,
-                    command: ['sh', `${BACKUP_SCRIPTS_DIR}/snapshot.sh`, String(s)],
+                    command: ['sh', `${BACKUP_SCRIPTS_DIR}/snapshot.sh`, ...snapshotArgs],
                     env,
                     // redis-check-rdb holds one whole value at a time: the largest is bounded by maxmemory.
-                    resources: { requests: { memory: '64Mi', cpu: '50m' }, limits: { memory: t.memoryLimit } },
+                    // Hashing a checkpoint streams its files.
+                    resources: { requests: { memory: '64Mi', cpu: '50m' }, limits: { memory: member ? '256Mi' : t.memoryLimit } },
                     volumeMount: [
                       ...common,
+                      ...dataMount,
                       { name: 'auth', mountPath: PATHS.auth, readOnly: true },
                       ...(t.tlsSecretName !== undefined ? [{ name: 'tls', mountPath: PATHS.tls, readOnly: true }] : []),
                     ],
@@ -172,17 +185,28 @@ export class BackupSchedule extends Construct {
                     command: ['sh', `${BACKUP_SCRIPTS_DIR}/upload.sh`],
                     env: [...env, ...rcloneEnv({ storage, clientSideEncryption: crypt })],
                     resources: { requests: { memory: '256Mi', cpu: '100m' }, limits: { memory: '256Mi' } },
-                    volumeMount: [...common, ...(crypt ? [{ name: 'crypt', mountPath: CRYPT_KEY_DIR, readOnly: true }] : [])],
+                    volumeMount: [...common, ...dataMount, ...(crypt ? [{ name: 'crypt', mountPath: CRYPT_KEY_DIR, readOnly: true }] : [])],
                     securityContext: restrictedContainerSecurityContext(runAs),
                   }],
-                  volume: volumes,
+                  volume: [...volumes, ...(member ? [{ name: 'data', persistentVolumeClaim: { claimName: member.claimName, readOnly: true } }] : [])],
                 },
               },
             },
           },
         },
-      })));
-    });
+      }));
+    };
+
+    if (kvrocks) {
+      kvrocks.forEach((member, i) => {
+        this.cronJobs.push(cronJob(`MemberCronJob${i}`, childName(t.name, `backup-${i}`), { 'redis-topologies.io/backup-shard': t.shards[0].path, 'redis-topologies.io/backup-member': member.podName }, ['0', String(i)], member));
+      });
+    } else {
+      t.shards.forEach((shard, s) => {
+        const single = t.shards.length === 1;
+        this.cronJobs.push(cronJob(single ? 'CronJob' : `CronJob${s}`, single ? baseName : childName(t.name, `backup-${s}`), { 'redis-topologies.io/backup-shard': shard.path }, [String(s)]));
+      });
+    }
 
     new EgressPolicy(this, 'Access', {
       namespace: t.namespace,

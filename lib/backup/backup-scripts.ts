@@ -10,6 +10,7 @@
  */
 import { PATHS } from '../redis/paths';
 import { SH_LOG, SH_PASSWORD, SH_RCLI, shellConstants, shellQuote } from '../redis/shell';
+import { renderKvrocksRestoreLoadSh, renderKvrocksSnapshotSh, renderKvrocksUploadSh } from './kvrocks-backup-scripts';
 import { CRYPT_KEY_DIR } from './object-storage';
 
 /** Where the backup ConfigMap is mounted in the backup Job's containers. */
@@ -41,6 +42,8 @@ export interface BackupScriptModel {
   readonly maxAgeDays: number;
   /** Bound of the snapshot transfer, in seconds. */
   readonly snapshotTimeoutSeconds: number;
+  /** Kvrocks (FlashTierRedis): a RocksDB checkpoint on a member's own volume instead of an RDB. @default Redis */
+  readonly engine?: 'kvrocks';
 }
 
 /** What a restore takes: where from, which backup, and how the restored member keeps its data. */
@@ -55,6 +58,8 @@ export interface RestoreScriptModel {
   /** How the restored member persists: `aof` converts the loaded RDB into an AOF before serving. */
   readonly persistence: 'aof' | 'rdb' | 'none';
   readonly bootTimeoutSeconds: number;
+  /** Kvrocks (FlashTierRedis): the backup is a RocksDB checkpoint, restored as the member's db directory. @default Redis */
+  readonly engine?: 'kvrocks';
 }
 
 /** A backup id: the UTC time a snapshot began. */
@@ -96,7 +101,7 @@ id_epoch() {
 }
 `;
 
-const SH_DIE = `die() { log "$*"; exit 1; }`;
+export const SH_DIE = `die() { log "$*"; exit 1; }`;
 
 /**
  * `check_rdb FILE REPORT`: redis-check-rdb's verdict on FILE, its full output in REPORT. On a
@@ -109,16 +114,84 @@ const SH_CHECK_RDB = `check_rdb() {
 }`;
 
 /** `manifest_field FILE KEY`: a field of a manifest, which has one "key": value per line. */
-const SH_MANIFEST_FIELD = `manifest_field() { sed -n "s/^ *\\"$2\\": *\\"\\{0,1\\}\\([^\\",]*\\)\\"\\{0,1\\},\\{0,1\\} *$/\\1/p" "$1" | head -n 1; }`;
+export const SH_MANIFEST_FIELD = `manifest_field() { sed -n "s/^ *\\"$2\\": *\\"\\{0,1\\}\\([^\\",]*\\)\\"\\{0,1\\},\\{0,1\\} *$/\\1/p" "$1" | head -n 1; }`;
+
+/**
+ * `pick_source SHARD_PATH HOST...`: sets `primary` (the member answering as primary), `source` (a
+ * replica of it in sync, in the order given, else the primary) and `lag` (the source's replication
+ * lag in bytes, or sequence numbers for Kvrocks). Redis and Kvrocks answer INFO replication with
+ * the same fields for this.
+ */
+export const SH_PICK_SOURCE = `field() { printf '%s\\n' "$1" | tr -d '\\r' | sed -n "s/^$2://p"; }
+pick_source() {
+  _shard=$1; shift
+  primary=""
+  for h in "$@"; do
+    info=$(rcli "$h" "$REDIS_PORT" INFO replication) || continue
+    [ "$(field "$info" role)" = master ] && primary=$h
+  done
+  [ -n "$primary" ] || die "no member of shard $_shard answers as primary ($*): not backed up"
+  pinfo=$(rcli "$primary" "$REDIS_PORT" INFO replication)
+  primary_offset=$(field "$pinfo" master_repl_offset)
+  source=$primary; lag=0
+  for h in "$@"; do
+    [ "$h" != "$primary" ] || continue
+    info=$(rcli "$h" "$REDIS_PORT" INFO replication) || continue
+    [ "$(field "$info" role)" = slave ] && [ "$(field "$info" master_link_status)" = up ] && [ "$(field "$info" master_sync_in_progress)" = 0 ] || continue
+    source=$h; lag=$(( primary_offset - $(field "$info" slave_repl_offset) )); break
+  done
+  if [ "$source" = "$primary" ]; then
+    log "no replica of $primary is in sync: snapshot from the primary itself"
+  else
+    log "snapshot from replica $source ($lag behind primary $primary)"
+  fi
+}`;
+
+/**
+ * `apply_retention SHARD_PATH ID`, after backup ID of SHARD_PATH is stored: complete backups beyond
+ * the newest KEEP_LAST, or older than MAX_AGE_DAYS, are deleted, never the newest complete one;
+ * unfinished ones older than it go too.
+ */
+export const SH_RETENTION = `apply_retention() {
+  _shard=$1; _id=$2
+  complete=$(complete_backups "$_shard") || die "retention: cannot list $ROOT/$_shard"
+  newest=$(printf '%s\\n' "$complete" | tail -n 1)
+  [ "$newest" = "$_id" ] || die "retention skipped: the newest complete backup is $newest, not $_id"
+  total=$(printf '%s\\n' "$complete" | grep -c . || true)
+  now=$(date -u +%s)
+  rank=$total
+  for id in $complete; do
+    if [ "$id" != "$newest" ]; then
+      drop=""
+      [ "$rank" -gt "$KEEP_LAST" ] && drop="beyond the newest $KEEP_LAST"
+      if [ -z "$drop" ] && [ "$MAX_AGE_DAYS" -gt 0 ] && [ $(( now - $(id_epoch "$id") )) -gt $(( MAX_AGE_DAYS * 86400 )) ]; then drop="older than $MAX_AGE_DAYS days"; fi
+      if [ -n "$drop" ]; then
+        log "retention: deleting $id ($drop)"
+        rclone purge "$ROOT/$_shard/$id" || die "retention: could not delete $id"
+      fi
+    fi
+    rank=$((rank - 1))
+  done
+  all=$(every_backup "$_shard") || die "retention: cannot list $ROOT/$_shard"
+  for id in $all; do
+    if [ "$id" \\< "$newest" ] && ! printf '%s\\n' "$complete" | grep -qx "$id"; then
+      log "retention: deleting unfinished backup $id"
+      rclone purge "$ROOT/$_shard/$id" || die "retention: could not delete $id"
+    fi
+  done
+  log "retention: $(complete_backups "$_shard" | grep -c . || true) complete backups of $_shard kept"
+}`;
 
 /** backup-common.sh: the backup Job's constants and helpers, sourced by both of its containers. */
 export function renderBackupCommonSh(m: BackupScriptModel): string {
   const constants: Record<string, string | number> = {
+    ENGINE: m.engine ?? 'redis',
     NAMESPACE: m.namespace,
     NAME: m.name,
     KIND: m.kind,
     REDIS_PORT: m.redisPort,
     TLS: m.tls ? 1 : 0,
+    DATA_DIR: PATHS.data,
     AUTH_DIR: PATHS.auth,
     TLS_DIR: PATHS.tls,
     BACKUP_DIR: BACKUP_SCRIPTS_DIR,
@@ -145,6 +218,10 @@ ${SH_RCLI}
 ${SH_RCLONE}
 
 ${SH_CHECK_RDB}
+
+${SH_PICK_SOURCE}
+
+${SH_RETENTION}
 `;
 }
 
@@ -176,28 +253,7 @@ mkdir -p "$WORK"
 rm -f "$WORK/dump.rdb" "$WORK/manifest.json" "$WORK/check.txt"
 
 # 1. The primary among the shard's members, and a replica of it in sync to read from.
-field() { printf '%s\\n' "$1" | tr -d '\\r' | sed -n "s/^$2://p"; }
-primary=""
-for h in $HOSTS; do
-  info=$(rcli "$h" "$REDIS_PORT" INFO replication) || continue
-  [ "$(field "$info" role)" = master ] && primary=$h
-done
-[ -n "$primary" ] || die "no member of shard $SHARD_PATH answers as primary ($HOSTS): not backed up"
-pinfo=$(rcli "$primary" "$REDIS_PORT" INFO replication)
-primary_offset=$(field "$pinfo" master_repl_offset)
-source=$primary; lag=0
-for h in $HOSTS; do
-  [ "$h" != "$primary" ] || continue
-  info=$(rcli "$h" "$REDIS_PORT" INFO replication) || continue
-  [ "$(field "$info" role)" = slave ] && [ "$(field "$info" master_link_status)" = up ] && [ "$(field "$info" master_sync_in_progress)" = 0 ] || continue
-  source=$h; lag=$(( primary_offset - $(field "$info" slave_repl_offset) )); break
-done
-if [ "$source" = "$primary" ]; then
-  log "no replica of $primary is in sync: snapshot from the primary itself (it forks once)"
-else
-  log "snapshot from replica $source ($lag bytes behind primary $primary)"
-fi
-
+pick_source "$SHARD_PATH" $HOSTS
 # 2. What the snapshot covers: the whole dataset, a cluster shard's slots, or a twemproxy shard.
 primary_id=""; source_id=""; identity="all"
 case "$KIND" in
@@ -290,34 +346,7 @@ fi
 rclone copyto --retries 3 "$WORK/manifest.json" "$DEST/manifest.json" || die "upload of $DEST/manifest.json failed"
 log "backup $ID stored at $DEST"
 
-# Retention, after a good upload: complete backups beyond the newest KEEP_LAST, or older than
-# MAX_AGE_DAYS, are deleted, never the newest complete one; unfinished ones older than it go too.
-complete=$(complete_backups "$SHARD_PATH") || die "retention: cannot list $ROOT/$SHARD_PATH"
-newest=$(printf '%s\\n' "$complete" | tail -n 1)
-[ "$newest" = "$ID" ] || die "retention skipped: the newest complete backup is $newest, not $ID"
-total=$(printf '%s\\n' "$complete" | grep -c . || true)
-now=$(date -u +%s)
-rank=$total
-for id in $complete; do
-  if [ "$id" != "$newest" ]; then
-    drop=""
-    [ "$rank" -gt "$KEEP_LAST" ] && drop="beyond the newest $KEEP_LAST"
-    if [ -z "$drop" ] && [ "$MAX_AGE_DAYS" -gt 0 ] && [ $(( now - $(id_epoch "$id") )) -gt $(( MAX_AGE_DAYS * 86400 )) ]; then drop="older than $MAX_AGE_DAYS days"; fi
-    if [ -n "$drop" ]; then
-      log "retention: deleting $id ($drop)"
-      rclone purge "$ROOT/$SHARD_PATH/$id" || die "retention: could not delete $id"
-    fi
-  fi
-  rank=$((rank - 1))
-done
-all=$(every_backup "$SHARD_PATH") || die "retention: cannot list $ROOT/$SHARD_PATH"
-for id in $all; do
-  if [ "$id" \\< "$newest" ] && ! printf '%s\\n' "$complete" | grep -qx "$id"; then
-    log "retention: deleting unfinished backup $id"
-    rclone purge "$ROOT/$SHARD_PATH/$id" || die "retention: could not delete $id"
-  fi
-done
-log "retention: $(complete_backups "$SHARD_PATH" | grep -c . || true) complete backups of $SHARD_PATH kept"
+apply_retention "$SHARD_PATH" "$ID"
 `;
 }
 
@@ -326,12 +355,12 @@ export function renderBackupScripts(m: BackupScriptModel): Record<string, string
   return {
     'backup-common.sh': renderBackupCommonSh(m),
     shards: renderShardsFile(m),
-    'snapshot.sh': renderSnapshotSh(m),
-    'upload.sh': renderUploadSh(m),
+    'snapshot.sh': m.engine === 'kvrocks' ? renderKvrocksSnapshotSh(m) : renderSnapshotSh(m),
+    'upload.sh': m.engine === 'kvrocks' ? renderKvrocksUploadSh(m) : renderUploadSh(m),
   };
 }
 
-function restoreConstants(m: RestoreScriptModel): string {
+export function restoreConstants(m: RestoreScriptModel): string {
   return shellConstants({
     NAMESPACE: m.namespace,
     NAME: m.name,
@@ -368,7 +397,7 @@ ${SH_RCLONE}
 ${SH_MANIFEST_FIELD}
 
 if [ "\${POD_NAME##*-}" != 0 ]; then log "restore: only member 0 loads a backup; the others sync from it"; exit 0; fi
-if [ -e "$DATA_DIR/appendonlydir" ] || [ -e "$DATA_DIR/dump.rdb" ] || [ -s "$DATA_DIR/nodes.conf" ]; then
+if ${m.engine === 'kvrocks' ? '[ -e "$DATA_DIR/db/CURRENT" ]' : '[ -e "$DATA_DIR/appendonlydir" ] || [ -e "$DATA_DIR/dump.rdb" ] || [ -s "$DATA_DIR/nodes.conf" ]'}; then
   log "restore: this member has data already; a restore acts only on a new, empty topology"
   exit 0
 fi
@@ -395,11 +424,16 @@ if [ -z "$found" ]; then
   if printf '%s\\n' "$listing" | grep -q 'manifest\\.json\\.bin$'; then hint=" (the stored objects end in .bin: these backups are encrypted client-side; restore with their clientSideEncryption key)"; fi
   die "restore: no complete backup of $RESTORE_IDENTITY (selection: $SELECTION) under $ROOT; found:\${seen:- nothing}$hint. A cluster restores into the same shard layout it was backed up from."
 fi
-if ! rclone copyto "$ROOT/$found/dump.rdb" "$STAGE/incoming/dump.rdb" 2>"$STAGE/fetch.err"; then
+${m.engine === 'kvrocks'
+    // The checkpoint directory and the list of its files' checksums the backup wrote.
+    ? `fetch() { rclone "$@" 2>"$STAGE/fetch.err"; }
+if ! fetch copy "$ROOT/$found/checkpoint" "$STAGE/incoming/checkpoint" || ! fetch copyto "$ROOT/$found/files.sha256" "$STAGE/incoming/files.sha256"; then`
+    : `fetch() { rclone "$@" 2>"$STAGE/fetch.err"; }
+if ! fetch copyto "$ROOT/$found/dump.rdb" "$STAGE/incoming/dump.rdb"; then`}
   if grep -qi 'decrypt\\|authenticate' "$STAGE/fetch.err"; then die "restore: cannot decrypt $found: the client-side encryption key is not the one the backup was made with"; fi
-  die "restore: download of $ROOT/$found/dump.rdb failed: $(tail -n 2 "$STAGE/fetch.err" | tr '\\n' ' ')"
+  die "restore: download of $ROOT/$found failed: $(tail -n 2 "$STAGE/fetch.err" | tr '\\n' ' ')"
 fi
-log "restore: staged $found ($(wc -c < "$STAGE/incoming/dump.rdb" | tr -d ' ') bytes); the entrypoint checks and loads it"
+log "restore: staged $found ($(du -sk "$STAGE/incoming" | cut -f 1) KiB); the entrypoint checks and loads it"
 `;
 }
 
@@ -480,7 +514,7 @@ rm -rf "$IN"
 
 /** The restore scripts a topology's scripts ConfigMap carries when it is created with restoreFrom. */
 export function renderRestoreScripts(m: RestoreScriptModel): Record<string, string> {
-  return { 'restore-fetch.sh': renderRestoreFetchSh(m), 'restore-load.sh': renderRestoreLoadSh(m) };
+  return { 'restore-fetch.sh': renderRestoreFetchSh(m), 'restore-load.sh': m.engine === 'kvrocks' ? renderKvrocksRestoreLoadSh(m) : renderRestoreLoadSh(m) };
 }
 
 /** The line an entrypoint runs at a first boot to check and load a staged backup (before it serves). */

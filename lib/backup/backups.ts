@@ -111,7 +111,16 @@ export interface BackupSource {
   readonly egress: AccessEgress[];
   /** rclone image of the restore download. @default 'rclone/rclone:1.68.2' */
   readonly rcloneImage?: string;
+  /**
+   * What wrote the backups: 'redis' (RDB files) or 'kvrocks' (RocksDB checkpoints of a
+   * FlashTierRedis). A topology restores only its own engine's backups. @default 'redis'
+   */
+  readonly engine?: BackupEngine;
 }
+
+/** The data engines whose backups a topology can restore. */
+export const BACKUP_ENGINES = ['redis', 'kvrocks'] as const;
+export type BackupEngine = typeof BACKUP_ENGINES[number];
 
 /**
  * A new topology's initial data: on its first boot, member 0 (of each shard) downloads a backup,
@@ -141,8 +150,8 @@ export class RestoreFrom {
     public readonly source: BackupSource,
   ) {}
 
-  /** @internal */
-  public _validate(v: PropsValidator, prop: string): void {
+  /** @internal `engine`: the restoring topology's data engine. */
+  public _validate(v: PropsValidator, prop: string, engine: BackupEngine = 'redis'): void {
     if (this.selection !== 'latest') {
       v.requiredString(`${prop}.id`, this.selection, (id) => BACKUP_ID_PATTERN.test(id), 'a backup id: the UTC timestamp of its directory, such as 20261201T080000Z');
     }
@@ -151,6 +160,12 @@ export class RestoreFrom {
     validateLocation(v, `${prop}.source`, s);
     v.requiredString(`${prop}.source.namespace`, s.namespace, (n) => isDnsLabel(n), 'the namespace of the topology that was backed up');
     v.requiredString(`${prop}.source.name`, s.name, (n) => isDnsLabel(n, 40), 'the name of the topology that was backed up');
+    const allowed = engine === 'kvrocks'
+      ? "'kvrocks': a flash tier loads RocksDB checkpoints of a FlashTierRedis, not Redis RDB files"
+      : "'redis' or unset: Redis loads RDB files, not the RocksDB checkpoints of a FlashTierRedis";
+    if (v.string(`${prop}.source.engine`, s.engine, (e) => (BACKUP_ENGINES as readonly string[]).includes(e), allowed)) {
+      v.check(`${prop}.source.engine`, s.engine ?? 'redis', (e) => e === engine, allowed);
+    }
   }
 
   public toString(): string {

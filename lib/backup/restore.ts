@@ -39,6 +39,8 @@ export function restorePodPieces(scope: Construct, restore: RestoreFrom, t: {
   readonly bootTimeoutSeconds: number;
   readonly runAs: RunAs;
   readonly labels: Record<string, string>;
+  /** Kvrocks: the backup is a checkpoint, restored as the db directory. @default Redis */
+  readonly engine?: 'kvrocks';
 }): RestorePodPieces {
   const src = restore.source;
   const crypt = src.clientSideEncryption;
@@ -50,6 +52,7 @@ export function restorePodPieces(scope: Construct, restore: RestoreFrom, t: {
     selection: restore.selection,
     persistence: t.persistence,
     bootTimeoutSeconds: t.bootTimeoutSeconds,
+    ...(t.engine ? { engine: t.engine } : {}),
   });
   const identity = src.storage.credentials;
   const serviceAccount = identity.kind === 'workload-identity'

@@ -63,6 +63,21 @@ export function placement(selector: Record<string, string>, options: PlacementOp
   };
 }
 
+/**
+ * A pod spec's affinity that schedules it on the node of StatefulSet pod `podName` only (required
+ * pod affinity on kubernetes.io/hostname): a pod that mounts that pod's ReadWriteOnce claim.
+ */
+export function besidePod(podName: string) {
+  return {
+    podAffinity: {
+      requiredDuringSchedulingIgnoredDuringExecution: [{
+        labelSelector: [{ matchLabels: { 'statefulset.kubernetes.io/pod-name': podName } }],
+        topologyKey: 'kubernetes.io/hostname',
+      }],
+    },
+  };
+}
+
 /** A pod spec's `toleration` blocks (operator Equal with a value, else Exists). */
 export function podTolerations(tolerations: Toleration[] | undefined) {
   return tolerations?.map((t) => ({

@@ -1,7 +1,7 @@
 import { Construct } from 'constructs';
 import { AccessPolicy, AccessTarget, ClientAccessProps } from '../access/access-policy';
 import { RedisAuthSecretRef } from '../auth/redis-auth';
-import { Annotations } from '../core/cdktf';
+import { Backups, BACKUPS_FACTORIES, BackupSource, RESTORE_FROM_FACTORIES, RestoreFrom } from '../backup/backups';
 import { isDnsLabel, resourceName } from '../core/names';
 import { WorkloadPlacementProps } from '../core/pod-template';
 import { parseQuantity } from '../core/quantity';
@@ -20,7 +20,8 @@ export const DEFAULT_KVROCKS_IMAGE = 'apache/kvrocks:2.17.0';
 /** The SentinelRedis props a flash tier takes as they are (the sentinels, their timing, auth, publishing). */
 export type FlashTierSentinelProps = Pick<SentinelRedisProps,
   'namespace' | 'name' | 'dataMembers' | 'sentinels' | 'quorum' | 'masterName' | 'auth' | 'timeoutSeconds' | 'downAfterMilliseconds'
-  | 'failoverTimeoutMilliseconds' | 'elastisysConfigMap' | 'passwordSecret' | 'outputs' | 'outputPrefix' | 'bootTimeoutSeconds'>;
+  | 'failoverTimeoutMilliseconds' | 'elastisysConfigMap' | 'passwordSecret' | 'outputs' | 'outputPrefix' | 'bootTimeoutSeconds'
+  | 'backup' | 'restoreFrom'>;
 
 export interface FlashTierRedisProps extends FlashTierSentinelProps, WorkloadPlacementProps, ClientAccessProps {
   /** Capacity and RAM share: FlashSizing.azure(capacityGb) or FlashSizing.explicit({ capacity, ramRatio? }). */
@@ -65,6 +66,8 @@ export class FlashTierRedis extends Construct implements ISentinelRedis {
   /** The sentinels, data members, Services, policies and connection details. */
   public readonly topology: SentinelRedis;
   public readonly accessPolicy: AccessPolicy;
+  /** Where this flash tier's backups are, for a RestoreFrom (undefined without backups). */
+  public readonly backupSource?: BackupSource;
 
   constructor(scope: Construct, id: string, props: FlashTierRedisProps) {
     super(scope, id);
@@ -77,7 +80,6 @@ export class FlashTierRedis extends Construct implements ISentinelRedis {
     const kvrocksConf = renderKvrocksConf({
       namespace: props.namespace, name, port: 6379, dbName: name, workers: sizing.workers, timeoutSeconds: props.timeoutSeconds ?? 0, capacity,
     });
-    Annotations.of(this).addWarning(`${this.node.path}: no backups: the flash tier's backups (Kvrocks checkpoints to object storage) are not built yet.`);
 
     this.topology = new SentinelRedis(this, 'Topology', {
       namespace: props.namespace,
@@ -98,6 +100,8 @@ export class FlashTierRedis extends Construct implements ISentinelRedis {
       outputs: props.outputs,
       outputPrefix: props.outputPrefix,
       bootTimeoutSeconds: props.bootTimeoutSeconds,
+      backup: props.backup,
+      restoreFrom: props.restoreFrom,
       clients: props.clients,
       accessLabel: props.accessLabel,
       dns: props.dns,
@@ -118,7 +122,6 @@ export class FlashTierRedis extends Construct implements ISentinelRedis {
           'redis-topologies.io/flash-ram': split.ram,
           'redis-topologies.io/flash-memory': split.memory,
         },
-        backups: 'none: not built for the flash tier yet',
       },
     });
     const t = this.topology;
@@ -134,6 +137,7 @@ export class FlashTierRedis extends Construct implements ISentinelRedis {
     this.sentinelHosts = t.sentinelHosts;
     this.password = t.password;
     this.accessPolicy = t.accessPolicy;
+    this.backupSource = t.backupSource;
   }
 
   private validate(props: FlashTierRedisProps): void {
@@ -155,6 +159,8 @@ export class FlashTierRedis extends Construct implements ISentinelRedis {
         }
       }
     }
+    if (v.option('backup', props.backup, Backups, BACKUPS_FACTORIES) && props.backup) props.backup._validate(v, 'backup');
+    if (v.option('restoreFrom', props.restoreFrom, RestoreFrom, RESTORE_FROM_FACTORIES) && props.restoreFrom) props.restoreFrom._validate(v, 'restoreFrom', 'kvrocks');
     v.string('image', props.image, isImage, IMAGE_ALLOWED);
     v.string('sentinelImage', props.sentinelImage, isImage, IMAGE_ALLOWED);
     for (const [prop, why] of Object.entries(UNSUPPORTED)) {
@@ -172,6 +178,4 @@ const UNSUPPORTED: Readonly<Record<string, string>> = {
   evictionPolicy: 'unset: Kvrocks does not evict; max-db-size refuses writes when the capacity is reached',
   memoryLimit: 'unset: derived from sizing (RAM share plus headroom)',
   metrics: 'unset: the redis_exporter sidecar is not wired for Kvrocks yet (kvrocks_exporter)',
-  backup: 'unset: the flash tier\'s backups are not built yet',
-  restoreFrom: 'unset: the flash tier\'s restores are not built yet',
 };

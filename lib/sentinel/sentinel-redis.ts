@@ -19,6 +19,7 @@ import { PropsValidator } from '../core/validation';
 import { ConnectionContract, ElastisysConfigMapOptions, PasswordSecretOptions, ThreeScaleSecretOptions, validatePasswordSecret } from '../contract/connection-contract';
 import { ISentinelRedis } from '../endpoint';
 import { DataStorage } from '../storage/data-storage';
+import { statefulSetClaimName } from '../storage/volume-claims';
 import { dataMemberHost, SentinelRedisModel, sentinelHost } from './model';
 import { PATHS } from '../redis/paths';
 import { Availability, AVAILABILITY_FACTORIES } from '../core/availability';
@@ -49,8 +50,6 @@ export interface DataEngine {
   readonly memoryLimit: string;
   /** Annotations of the data pod template (the capacity split). */
   readonly annotations: Readonly<Record<string, string>>;
-  /** What the backup annotation says: why the engine has no backups yet. */
-  readonly backups: string;
 }
 
 export interface SentinelRedisProps extends WorkloadPlacementProps, ClientAccessProps {
@@ -354,7 +353,7 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
     const m = this.model;
     const runAs = { uid: REDIS_UID };
     const restore = props.restoreFrom
-      ? restorePodPieces(this, props.restoreFrom, { namespace: m.namespace, name, persistence: m.persistence, bootTimeoutSeconds: m.bootTimeoutSeconds, runAs, labels: this.labels('restore', 'redis') })
+      ? restorePodPieces(this, props.restoreFrom, { namespace: m.namespace, name, persistence: m.persistence, bootTimeoutSeconds: m.bootTimeoutSeconds, runAs, labels: this.labels('restore', 'redis'), engine: engine?.kind })
       : undefined;
 
     // --- auth Secret -----------------------------------------------------------------------
@@ -426,7 +425,7 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
       dataContainers.push(metricsSidecar({ image: props.metrics.image, redisPort: REDIS_PORT, tls: m.tls, authSecretName, passwordKey: auth.passwordKey }));
     }
 
-    const backupAnnotation = { 'redis-topologies.io/backups': engine ? engine.backups : props.backup === undefined ? 'none' : props.backup.enabled ? `${props.backup.options.schedule ?? '0 * * * *'} to ${props.backup.options.storage}` : 'disabled' };
+    const backupAnnotation = { 'redis-topologies.io/backups': props.backup === undefined ? 'none' : props.backup.enabled ? `${props.backup.options.schedule ?? '0 * * * *'} to ${props.backup.options.storage}` : 'disabled' };
     this.dataStatefulSet = new StatefulSetV1(this, 'Data', kubernetesObject(this, 'StatefulSet', {
       metadata: { name: names.dataStatefulSet, namespace: m.namespace, labels: standardLabels(dataId), annotations: { 'redis-topologies.io/availability': availability.value, ...backupAnnotation } },
       spec: {
@@ -580,14 +579,17 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
         backups: props.backup,
         target: {
           namespace: m.namespace, name, partOf: SENTINEL_REDIS_PART_OF, kind: 'sentinel', redisPort: REDIS_PORT,
-          tlsSecretName: m.tls ? props.tlsSecretName : undefined, authSecretName, passwordKey: auth.passwordKey, image, memoryLimit,
+          tlsSecretName: m.tls ? props.tlsSecretName : undefined, authSecretName, passwordKey: auth.passwordKey, image: engine?.image ?? image, memoryLimit,
           podSelector: this.accessTarget.podSelector,
           shards: [{ path: 'main', hosts: this.dataMemberHosts }],
+          kvrocksMembers: engine?.kind === 'kvrocks'
+            ? Array.from({ length: dataMembers }, (_, i) => ({ podName: `${names.dataStatefulSet}-${i}`, claimName: statefulSetClaimName('data', names.dataStatefulSet, i) }))
+            : undefined,
           dns: props.dns, nodeSelector: props.nodeSelector, tolerations: props.tolerations,
         },
       });
       this.backupSource = this.backupSchedule.source;
-    } else if (props.backup === undefined && !engine) {
+    } else if (props.backup === undefined) {
       Annotations.of(this).addWarning(`${this.node.path}: no backups. Set backup: Backups.toObjectStorage({ ... }), or Backups.disabled() to leave them off on purpose.`);
     }
     this.accessPolicy = new AccessPolicy(this, 'Access', {
@@ -706,7 +708,7 @@ export class SentinelRedis extends Construct implements ISentinelRedis {
       'only with RedisAuth.generated(): with RedisAuth.fromExistingSecret the password is in your Secret, which Terraform never reads; copy that Secret into the application namespaces yourself');
     if (props.tlsCaCertificatePem !== undefined && props.tlsSecretName === undefined) v.fail('tlsCaCertificatePem', props.tlsCaCertificatePem, 'only with tlsSecretName (TLS inside the topology)');
     if (v.option('backup', props.backup, Backups, BACKUPS_FACTORIES) && props.backup) props.backup._validate(v, 'backup');
-    if (v.option('restoreFrom', props.restoreFrom, RestoreFrom, RESTORE_FROM_FACTORIES) && props.restoreFrom) props.restoreFrom._validate(v, 'restoreFrom');
+    if (v.option('restoreFrom', props.restoreFrom, RestoreFrom, RESTORE_FROM_FACTORIES) && props.restoreFrom) props.restoreFrom._validate(v, 'restoreFrom', props._engine?.kind ?? 'redis');
     v.throwIfInvalid();
   }
 }

@@ -97,8 +97,8 @@ describe('what the renderers write', () => {
   test('backup-common.sh: the model as shell constants, sourced by both containers', () => {
     const common = renderBackupScripts(CLUSTER)['backup-common.sh'];
     expect(common).toContain([
-      "NAMESPACE='data'", "NAME='kv'", "KIND='cluster'", 'REDIS_PORT=6379', 'TLS=1',
-      "AUTH_DIR='/etc/redis-topologies/auth'", "TLS_DIR='/etc/redis-topologies/tls'", "BACKUP_DIR='/etc/redis-topologies/backup'", "WORK='/backup'",
+      "ENGINE='redis'", "NAMESPACE='data'", "NAME='kv'", "KIND='cluster'", 'REDIS_PORT=6379', 'TLS=1',
+      "DATA_DIR='/data'", "AUTH_DIR='/etc/redis-topologies/auth'", "TLS_DIR='/etc/redis-topologies/tls'", "BACKUP_DIR='/etc/redis-topologies/backup'", "WORK='/backup'",
       "ROOT='secure:data/kv'", 'CRYPT=1', "CRYPT_KEY_DIR='/etc/redis-topologies/backup-crypt'", 'KEEP_LAST=7', 'MAX_AGE_DAYS=14', 'SNAPSHOT_TIMEOUT=7200', 'MANIFEST_FORMAT=1',
     ].join('\n'));
     expect(renderBackupScripts(SENTINEL)['backup-common.sh']).toContain("ROOT='store:redis-backups/prod/data/cache'\nCRYPT=0\nCRYPT_KEY_DIR='/etc/redis-topologies/backup-crypt'\nKEEP_LAST=30\nMAX_AGE_DAYS=0\n");
@@ -127,7 +127,11 @@ describe('what the renderers write', () => {
 
   test('upload.sh: data, proof of the stored copy, manifest, then retention', () => {
     const u = renderBackupScripts(CLUSTER)['upload.sh'];
-    const order = ['copyto --retries 3 "$WORK/upload/dump.rdb"', 'rclone cryptcheck --one-way', 'rclone check --one-way --download', 'copyto --retries 3 "$WORK/manifest.json"', 'complete_backups "$SHARD_PATH"', 'rclone purge'];
+    const order = ['copyto --retries 3 "$WORK/upload/dump.rdb"', 'rclone cryptcheck --one-way', 'rclone check --one-way --download', 'copyto --retries 3 "$WORK/manifest.json"', 'apply_retention "$SHARD_PATH" "$ID"'];
+    // Retention, shared with the Kvrocks upload, is defined once in backup-common.sh.
+    const common = renderBackupScripts(SENTINEL)['backup-common.sh'];
+    expect(common).toContain('\napply_retention() {\n');
+    expect(common.indexOf('complete_backups "$_shard"')).toBeLessThan(common.indexOf('rclone purge "$ROOT/$_shard/$id"'));
     const positions = order.map((n) => u.indexOf(n));
     expect(positions.every((p) => p >= 0)).toBe(true);
     expect([...positions].sort((a, b) => a - b)).toEqual(positions);

@@ -1,10 +1,10 @@
 import { execFileSync } from 'child_process';
 import { Construct } from 'constructs';
 import {
-  AccessClient, AZURE_FLASH_OPTIMIZED, DataStorage, EncryptedStorageClass, FlashSizing, FlashTierRedis, FlashTierRedisProps, flashCapacityPlan,
+  AccessClient, AccessEgress, AZURE_FLASH_OPTIMIZED, Backups, ClientSideEncryption, DataStorage, ObjectStorage, RestoreFrom, SentinelRedis, StorageCredentials, EncryptedStorageClass, FlashSizing, FlashTierRedis, FlashTierRedisProps, flashCapacityPlan,
   HaproxyPortal, KVROCKS_COLUMN_FAMILIES, renderKvrocksConf, StorageEncryption,
 } from '../../lib';
-import { CM, emptyStack, STS, Synthed, synth } from '../helpers';
+import { CM, emptyStack, NP, STS, Synthed, synth } from '../helpers';
 import { renderLiteral } from '../terraform/template';
 
 const fixture = require('./fixtures/kvrocks-conf-keys.json') as { version: string; keys: Record<string, unknown> };
@@ -131,6 +131,80 @@ describe('FlashTierRedis with a HaproxyPortal: SentinelRedis\'s sentinels and sc
   });
 });
 
+describe('FlashTierRedis backups: Kvrocks checkpoints, one CronJob beside each member; restoreFrom places a checkpoint', () => {
+  const CRON = 'kubernetes_cron_job_v1';
+  const store = () => ObjectStorage.s3({ endpoint: 'http://minio.minio.svc:9000', provider: 'Minio', bucket: 'flash-backups', credentials: StorageCredentials.fromSecret('minio') });
+  const backup = () => Backups.toObjectStorage({
+    storage: store(), clientSideEncryption: ClientSideEncryption.fromSecret('crypt'), egress: [AccessEgress.toNamespace('minio', [9000])], schedule: '30 2 * * *', retention: { keepLast: 7 },
+  });
+  let out: Synthed;
+  let flash: FlashTierRedis | undefined;
+  let restored: FlashTierRedis | undefined;
+  beforeAll(() => {
+    out = synth((stack) => {
+      flash = new FlashTierRedis(stack, 'Catalog', { namespace: 'flash', sizing: FlashSizing.azure(240), storage: storage(stack), dataMembers: 3, backup: backup() });
+      restored = new FlashTierRedis(stack, 'Restored', {
+        namespace: 'flash', name: 'restored', sizing: FlashSizing.azure(240), storage: DataStorage.encrypted(new EncryptedStorageClass(stack, 'Sc2', { encryption: StorageEncryption.awsEbs() }), '300Gi'),
+        restoreFrom: RestoreFrom.latest(flash.backupSource!), backup: Backups.disabled(),
+      });
+    });
+  });
+  const jobPod = (name: string) => out.named(CRON, name).spec.job_template.spec.template.spec;
+
+  test('one CronJob per member, each pinned to its member\'s node and reading its claim read-only', () => {
+    expect(out.list(CRON).map((c: any) => c.metadata.name).sort()).toEqual(['catalog-backup-0', 'catalog-backup-1', 'catalog-backup-2']);
+    for (const i of [0, 1, 2]) {
+      const cron = out.named(CRON, `catalog-backup-${i}`);
+      expect(cron.spec).toMatchObject({ schedule: '30 2 * * *', concurrency_policy: 'Forbid' });
+      const pod = jobPod(`catalog-backup-${i}`);
+      expect(pod.affinity.pod_affinity.required_during_scheduling_ignored_during_execution).toEqual([{
+        label_selector: [{ match_labels: { 'statefulset.kubernetes.io/pod-name': `catalog-${i}` } }], topology_key: 'kubernetes.io/hostname',
+      }]);
+      expect(pod.volume.find((v: any) => v.name === 'data')).toEqual({ name: 'data', persistent_volume_claim: { claim_name: `data-catalog-${i}`, read_only: true } });
+      // The claim name is the StatefulSet's own claim of that member (Terraform manages it).
+      expect(out.list('kubernetes_persistent_volume_claim_v1').map((c: any) => c.metadata.name)).toContain(`data-catalog-${i}`);
+      for (const c of [pod.init_container[0], pod.container[0]]) {
+        expect(c.volume_mount.find((m: any) => m.name === 'data')).toEqual({ name: 'data', mount_path: '/data', read_only: true });
+      }
+      expect(pod.init_container[0].image).toBe('apache/kvrocks:2.17.0');
+      expect(pod.init_container[0].command).toEqual(['sh', '/etc/redis-topologies/backup/snapshot.sh', '0', String(i)]);
+      expect(pod.security_context).toMatchObject({ run_as_user: '999', fs_group: '999', run_as_non_root: true });
+    }
+    expect(out.named(STS, 'catalog').metadata.annotations['redis-topologies.io/backups']).toContain('30 2 * * *');
+  });
+
+  test('the backup ConfigMap carries the Kvrocks scripts; the source says what wrote the backups', () => {
+    const files = out.named(CM, 'catalog-backup-scripts').data;
+    expect(renderLiteral(files['snapshot.sh'])).toContain('BGSAVE');
+    expect(renderLiteral(files['snapshot.sh'])).not.toContain('redis-check-rdb');
+    expect(renderLiteral(files['upload.sh'])).toContain('rclone hashsum sha256 --download');
+    expect(renderLiteral(files['backup-common.sh'])).toContain("ENGINE='kvrocks'");
+    expect(flash!.backupSource).toMatchObject({ engine: 'kvrocks', namespace: 'flash', name: 'catalog' });
+  });
+
+  test('the backup pods reach the members and the store only; the members admit them', () => {
+    const egress = out.named(NP, 'catalog-backup-allow-egress').spec.egress;
+    expect(egress.map((e: any) => e.ports.map((p: any) => p.port))).toEqual([['6379'], ['9000']]);
+    expect(egress[0].to).toEqual([{ pod_selector: { match_labels: { 'app.kubernetes.io/instance': 'catalog', 'app.kubernetes.io/part-of': 'sentinel-redis' } } }]);
+    const clients = out.named(NP, 'catalog-allow-clients').spec.ingress;
+    expect(JSON.stringify(clients)).toContain('redis-backup');
+  });
+
+  test('restoreFrom: member 0 downloads the checkpoint before Kvrocks starts, and the load places it as the db directory', () => {
+    const sts = out.named(STS, 'restored');
+    const init = sts.spec.template.spec.init_container[0];
+    expect(init.command).toEqual(['sh', '/etc/redis-topologies/scripts/restore-fetch.sh']);
+    const scripts = out.named(CM, 'restored-scripts').data;
+    const fetch = renderLiteral(scripts['restore-fetch.sh']);
+    expect(fetch).toContain('"$ROOT/$found/checkpoint"');
+    expect(fetch).toContain('if [ -e "$DATA_DIR/db/CURRENT" ]; then');
+    const load = renderLiteral(scripts['restore-load.sh']);
+    expect(load).toContain('mv "$IN/checkpoint" "$DATA_DIR/db"');
+    expect(renderLiteral(scripts['redis-entrypoint.sh'])).toContain('sh "$SCRIPTS_DIR/restore-load.sh"');
+    expect(restored!.backupSource).toBeUndefined();
+  });
+});
+
 describe('FlashTierRedis validation', () => {
   function messageFor(over: Record<string, unknown>): string {
     const s = emptyStack();
@@ -152,6 +226,9 @@ describe('FlashTierRedis validation', () => {
     ['no storage', { storage: undefined }, 'invalid prop "storage"'],
     ['TLS inside (JavaScript)', { tlsSecretName: 'tls' }, 'invalid prop "tlsSecretName" = "tls"; allowed: unset: Kvrocks cannot close its plaintext port'],
     ['ACL users (JavaScript)', { aclUsers: [{ name: 'app' }] }, 'allowed: unset: Kvrocks has no ACL users'],
+    ['a look-alike backup', { backup: { enabled: true } }, 'invalid prop "backup"'],
+    ['a Redis backup to restore', { restoreFrom: RestoreFrom.latest({ storage: ObjectStorage.gcs({ bucket: 'old-backups', credentials: StorageCredentials.fromSecret('gcs') }), namespace: 'redis-system', name: 'sessions', egress: [AccessEgress.toCidr('10.0.0.0/8', [443])] }) },
+      'test/Flash: invalid prop "restoreFrom.source.engine" = "redis"; allowed: \'kvrocks\': a flash tier loads RocksDB checkpoints of a FlashTierRedis, not Redis RDB files'],
   ])('%s', (_what, over, expected) => {
     expect(messageFor(over)).toContain(expected);
   });
@@ -159,6 +236,12 @@ describe('FlashTierRedis validation', () => {
     const s = emptyStack();
     expect(() => new FlashTierRedis(s, 'Flash', { namespace: 'flash', sizing: FlashSizing.azure(240), storage: storage(s, '250Gi') }))
       .toThrow('invalid prop "storage.size" = "250Gi"; allowed: at least 300Gi');
+  });
+  test('a Redis topology refuses a flash tier\'s checkpoints as its restoreFrom', () => {
+    const s = emptyStack();
+    const source = { storage: ObjectStorage.gcs({ bucket: 'old-backups', credentials: StorageCredentials.fromSecret('gcs') }), namespace: 'flash', name: 'catalog', egress: [AccessEgress.toCidr('10.0.0.0/8', [443])], engine: 'kvrocks' as const };
+    expect(() => new SentinelRedis(s, 'Redis', { namespace: 'redis', storage: DataStorage.ephemeral(), restoreFrom: RestoreFrom.latest(source) }))
+      .toThrow('test/Redis: invalid prop "restoreFrom.source.engine" = "kvrocks"; allowed: \'redis\' or unset: Redis loads RDB files');
   });
   test('ephemeral storage is refused', () => {
     const s = emptyStack();

@@ -79,6 +79,8 @@ export class FlashTierRedis extends Construct implements ISentinelRedis {
     const split = describeCapacity(capacity);
     const kvrocksConf = renderKvrocksConf({
       namespace: props.namespace, name, port: 6379, dbName: name, workers: sizing.workers, timeoutSeconds: props.timeoutSeconds ?? 0, capacity,
+      // A backup Job has its deadline to upload the checkpoint; without backups, Kvrocks's shipped value.
+      backupKeepHours: props.backup?.enabled ? Math.ceil((props.backup.options.deadlineSeconds ?? 3600) / 3600) + 1 : 24,
     });
 
     this.topology = new SentinelRedis(this, 'Topology', {

@@ -17,6 +17,11 @@ export interface KvrocksConfModel {
   readonly workers: number;
   readonly timeoutSeconds: number;
   readonly capacity: FlashCapacityPlan;
+  /**
+   * Hours Kvrocks keeps a BGSAVE checkpoint in backup-dir before purging it: long enough for a
+   * backup Job to upload it, short enough that its hard-linked table files do not hold disk for a day.
+   */
+  readonly backupKeepHours: number;
 }
 
 /** The lines of kvrocks.conf, `key value` each, comments first. */
@@ -44,6 +49,8 @@ slave-read-only yes
 slave-serve-stale-data yes
 slave-priority 100
 max-db-size ${c.capacityGiB}
+max-backup-to-keep 1
+max-backup-keep-hours ${m.backupKeepHours}
 rocksdb.block_cache_size ${c.blockCacheMiB}
 rocksdb.cache_index_and_filter_blocks yes
 rocksdb.write_buffer_size ${c.writeBufferMiB}

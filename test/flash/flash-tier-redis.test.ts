@@ -53,7 +53,7 @@ describe('sizing presets', () => {
 });
 
 describe('kvrocks.conf', () => {
-  const conf = renderKvrocksConf({ namespace: 'ns', name: 'cat', port: 6379, dbName: 'cat', workers: 8, timeoutSeconds: 0, capacity: flashCapacityPlan(240) });
+  const conf = renderKvrocksConf({ namespace: 'ns', name: 'cat', port: 6379, dbName: 'cat', workers: 8, timeoutSeconds: 0, capacity: flashCapacityPlan(240), backupKeepHours: 2 });
   const lines = conf.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('#'));
 
   test(`every key is one Kvrocks accepts (${fixture.version})`, () => {
@@ -171,6 +171,9 @@ describe('FlashTierRedis backups: Kvrocks checkpoints, one CronJob beside each m
       expect(pod.security_context).toMatchObject({ run_as_user: '999', fs_group: '999', run_as_non_root: true });
     }
     expect(out.named(STS, 'catalog').metadata.annotations['redis-topologies.io/backups']).toContain('30 2 * * *');
+    // Kvrocks keeps the checkpoint for the Job's deadline (1 h) and an hour more, then purges it.
+    expect(renderLiteral(out.named(CM, 'catalog-config').data['kvrocks.conf'])).toContain('\nmax-backup-to-keep 1\nmax-backup-keep-hours 2\n');
+    expect(renderLiteral(out.named(CM, 'restored-config').data['kvrocks.conf'])).toContain('\nmax-backup-keep-hours 24\n');
   });
 
   test('the backup ConfigMap carries the Kvrocks scripts; the source says what wrote the backups', () => {

@@ -20,11 +20,14 @@ export interface BackupJobRun {
 
 let runs = 0;
 
-/** One Job of CronJob `cronJob`: its pod `<cronJob>-<n>` joins `net`, the containers run in order. */
-export async function runBackupJob(plan: Plan, net: PodNetwork, cronJob: string, o: { namespace: string; password: string; secrets: Record<string, Record<string, string>>; timeoutMs?: number }): Promise<BackupJobRun> {
+/**
+ * One Job of CronJob `cronJob`: its pod `<cronJob>-<n>` joins `net`, the containers run in order.
+ * `claims`: the topology's, when the Job mounts a member's claim (a Kvrocks backup).
+ */
+export async function runBackupJob(plan: Plan, net: PodNetwork, cronJob: string, o: { namespace: string; password: string; secrets: Record<string, Record<string, string>>; timeoutMs?: number; claims?: ClaimStore }): Promise<BackupJobRun> {
   const pod = `${cronJob}-run${++runs}`;
   const host = await net.addPod(pod, []);
-  const opts = { namespace: o.namespace, claims: new ClaimStore(), secretValues: { password: o.password }, externalSecrets: o.secrets, emptyDirs: new Map<string, string>() };
+  const opts = { namespace: o.namespace, claims: o.claims ?? new ClaimStore(), secretValues: { password: o.password }, externalSecrets: o.secrets, emptyDirs: new Map<string, string>() };
   const [init] = plan.podContainers(cronJob, pod, { ...opts, init: true });
   const [main] = plan.podContainers(cronJob, pod, opts);
   const snapshot = await runToCompletion(new EmulatedContainer(host.ns, init), o.timeoutMs ?? 120_000);

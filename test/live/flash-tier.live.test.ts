@@ -4,7 +4,8 @@
  * the data pods run the plan's own entrypoint, probes and preStop hook, which write the Kvrocks
  * runtime config and exec `kvrocks -c`. No Kvrocks binary is in the registries these machines
  * reach, so `kvrocks` is test/live/harness/bin/standin/kvrocks: redis-server serving the port,
- * passwords, announced name and slaveof line the entrypoint wrote. What this proves: the Kvrocks
+ * passwords, announced name and slaveof line the entrypoint wrote, behind a proxy that answers
+ * BGSAVE and INFO persistence as Kvrocks does (flash-backup.live.test.ts uses those). What this proves: the Kvrocks
  * variant of the boot logic, the sentinels' and the portal's side of a flash tier, failover after
  * kill -9 and after a primary stops (no planned handover). What it does not: Kvrocks itself (its
  * reading of kvrocks.conf, RocksDB, its replication, its answers to the sentinels, #3267).
@@ -15,23 +16,11 @@ import { waitFor } from './harness/client';
 import { LiveSuite } from './live-suite';
 import { LivePortals, bootWithPortals } from './portal-topology';
 import { LiveSentinelRedis } from './sentinel-topology';
-import { harnessRoot } from './harness/pod';
+import { standinPath } from './flash-standin';
 import { HaproxyPortal } from '../../lib';
 
 jest.setTimeout(240_000);
 const suite = new LiveSuite('FlashTierRedis live test (Redis stand-in for Kvrocks)', 40);
-/**
- * The stand-in, copied where the containers' user (uid 999) may run it: the checkout may sit in a
- * directory only root can enter (a clean clone under mktemp -d is mode 700).
- */
-function standinDir(): string {
-  const dir = path.join(harnessRoot(), 'standin');
-  fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
-  fs.chmodSync(dir, 0o755);
-  fs.copyFileSync(path.join(__dirname, 'harness', 'bin', 'standin', 'kvrocks'), path.join(dir, 'kvrocks'));
-  fs.chmodSync(path.join(dir, 'kvrocks'), 0o755);
-  return dir;
-}
 const PORTAL = 'cache-portal-a';
 let t: LiveSentinelRedis;
 let p: LivePortals;
@@ -44,7 +33,7 @@ beforeAll(async () => {
     password: 'flash-live-pw-2Zt',
     subnetIndex: 34,
     flash: {},
-    dataEnv: { PATH: `${standinDir()}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin` },
+    dataEnv: { PATH: standinPath() },
     extend: (stack, flash) => new HaproxyPortal(stack, 'Portal', { backend: flash }),
     portals: 1,
     what: 'a Kvrocks-configured primary and replica under three sentinels',

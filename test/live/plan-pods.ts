@@ -75,6 +75,18 @@ export class ClaimStore {
     }
     return dir;
   }
+
+  /**
+   * The folder of the claim a StatefulSet names `<template>-<pod>` (how a pod that is not the
+   * StatefulSet's, e.g. a backup Job's, mounts it), or undefined when no pod has used it yet.
+   */
+  public named(claimName: string): string | undefined {
+    for (const [key, dir] of this.dirs) {
+      const [pod, claim] = key.split('/');
+      if (`${claim}-${pod}` === claimName) return dir;
+    }
+    return undefined;
+  }
 }
 
 /** A fresh emptyDir owned by uid:gid (under the harness's scratch root, never under /tmp, a mountPath). */
@@ -205,6 +217,12 @@ export class Plan {
             volume = { kind: 'files', files: project(Object.fromEntries(Object.entries(cm.data ?? {}).map(([k, x]) => [k, literal(x, `ConfigMap ${cm.metadata.name} key ${k}`)])), v.config_map.items), mode: parseInt(v.config_map.default_mode ?? '0644', 8) };
           } else if (v.secret) {
             volume = { kind: 'files', files: project(this.secretData(v.secret.secret_name, opts), v.secret.items), mode: parseInt(v.secret.default_mode ?? '0644', 8) };
+          } else if (v.persistent_volume_claim) {
+            const claimName = literal(v.persistent_volume_claim.claim_name, `${workload}/${c.name} claim`);
+            const dir = opts.claims.named(claimName);
+            // Kubernetes would leave the pod Pending on a claim that does not exist.
+            if (!dir) throw new Error(`${workload}/${c.name}: claim ${claimName} is not one the emulated pods have`);
+            volume = { kind: 'dir', hostDir: dir };
           } else if (v.empty_dir) {
             if (!emptyDirs.has(vm.name)) emptyDirs.set(vm.name, emptyDir(uid, fsGroup ?? gid));
             volume = { kind: 'dir', hostDir: emptyDirs.get(vm.name)! };
@@ -212,7 +230,9 @@ export class Plan {
             throw new Error(`${workload}/${c.name}: volume ${vm.name} has a kind the emulator does not know`);
           }
         }
-        return { mountPath: literal(vm.mount_path, `${workload}/${c.name} mount ${vm.name}`), readOnly: vm.read_only === true, volume };
+        // A read-only claim volume is read-only in every mount of it.
+        const readOnly = vm.read_only === true || volumes.get(vm.name)?.persistent_volume_claim?.read_only === true;
+        return { mountPath: literal(vm.mount_path, `${workload}/${c.name} mount ${vm.name}`), readOnly, volume };
       });
       const where = `${workload}/${c.name}`;
       const preStop = one(one(one(c.lifecycle)?.pre_stop)?.exec)?.command;

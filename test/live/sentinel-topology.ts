@@ -108,6 +108,10 @@ export class LiveSentinelRedis {
   public readonly password: string;
   public readonly sentinelPort = 26379;
   private readonly claims = new ClaimStore();
+  /** The members' claims, for a pod that mounts one (a Kvrocks backup Job). */
+  public get claimStore(): ClaimStore {
+    return this.claims;
+  }
   private readonly containers = new Map<string, EmulatedContainer>();
 
   /** The props of the current plan (beyond namespace, name and storage, unless given). */

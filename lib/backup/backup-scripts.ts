@@ -103,6 +103,19 @@ id_epoch() {
 
 export const SH_DIE = `die() { log "$*"; exit 1; }`;
 
+/** `older A B`: whether version A (dotted numbers) is older than version B. */
+export const SH_OLDER = `older() { # older A B: version A is older than version B
+  [ "$1" != "$2" ] && [ "$(printf '%s\\n%s\\n' "$1" "$2" | sort -t . -k1,1n -k2,2n -k3,3n | head -n 1)" = "$1" ]
+}`;
+
+/** `load_shard INDEX`: SHARD_PATH and HOSTS (its members' DNS names) of that line of the shards file. */
+const SH_LOAD_SHARD = `load_shard() {
+  _line=$(awk -v s="$1" '$1 == s' "$BACKUP_DIR/shards")
+  [ -n "$_line" ] || die "shard $1 is not in this topology's layout"
+  SHARD_PATH=$(printf '%s\\n' "$_line" | cut -d ' ' -f 2)
+  HOSTS=$(printf '%s\\n' "$_line" | cut -d ' ' -f 3-)
+}`;
+
 /**
  * `check_rdb FILE REPORT`: redis-check-rdb's verdict on FILE, its full output in REPORT. On a
  * refusal, prints what it found wrong (the lines after "RDB ERROR DETECTED", offsets dropped).
@@ -219,6 +232,8 @@ ${SH_RCLONE}
 
 ${SH_CHECK_RDB}
 
+${SH_LOAD_SHARD}
+
 ${SH_PICK_SOURCE}
 
 ${SH_RETENTION}
@@ -242,12 +257,7 @@ export function renderSnapshotSh(m: BackupScriptModel): string {
 set -eu
 . ${BACKUP_SCRIPTS_DIR}/backup-common.sh
 SHARD=\${1:?usage: snapshot.sh SHARD}
-line=$(awk -v s="$SHARD" '$1 == s' "$BACKUP_DIR/shards")
-[ -n "$line" ] || die "shard $SHARD is not in this topology's layout"
-set -- $line
-SHARD_PATH=$2
-shift 2
-HOSTS="$*"
+load_shard "$SHARD"
 ID=$(date -u +%Y%m%dT%H%M%SZ)
 mkdir -p "$WORK"
 rm -f "$WORK/dump.rdb" "$WORK/manifest.json" "$WORK/check.txt"
@@ -465,9 +475,7 @@ got=$(sha256sum "$IN/dump.rdb" | cut -d ' ' -f 1)
 why=$(check_rdb "$IN/dump.rdb" "$IN/check.txt") || die "restore of $id refused: redis-check-rdb: $why; nothing was loaded"
 source_version=$(manifest_field "$IN/manifest.json" redisVersion)
 target_version=$(redis-server --version | sed -n 's/.* v=\\([0-9.]*\\) .*/\\1/p')
-older() { # older A B: version A is older than version B
-  [ "$1" != "$2" ] && [ "$(printf '%s\\n%s\\n' "$1" "$2" | sort -t . -k1,1n -k2,2n -k3,3n | head -n 1)" = "$1" ]
-}
+${SH_OLDER}
 if older "$target_version" "$source_version"; then
   die "restore of $id refused: it was written by Redis $source_version and this image runs Redis $target_version; RDB files are not readable by older versions. Use an image of Redis $source_version or newer"
 fi

@@ -11,7 +11,7 @@
  * primary) and only the Job beside it takes the checkpoint; the others end successfully with
  * nothing to do. A restore puts the checkpoint's files in place as `<dir>/db` before Kvrocks starts.
  */
-import { BACKUP_SCRIPTS_DIR, BackupScriptModel, RestoreScriptModel, SH_DIE, SH_MANIFEST_FIELD, restoreConstants } from './backup-scripts';
+import { BACKUP_SCRIPTS_DIR, BackupScriptModel, RestoreScriptModel, SH_DIE, SH_MANIFEST_FIELD, SH_OLDER, restoreConstants } from './backup-scripts';
 import { SH_LOG } from '../redis/shell';
 
 /** Where Kvrocks's BGSAVE leaves its checkpoint, relative to the data directory (backup-dir's default). */
@@ -29,12 +29,7 @@ set -eu
 . ${BACKUP_SCRIPTS_DIR}/backup-common.sh
 SHARD=\${1:?usage: snapshot.sh SHARD MEMBER}
 MEMBER=\${2:?usage: snapshot.sh SHARD MEMBER}
-line=$(awk -v s="$SHARD" '$1 == s' "$BACKUP_DIR/shards")
-[ -n "$line" ] || die "shard $SHARD is not in this topology's layout"
-set -- $line
-SHARD_PATH=$2
-shift 2
-HOSTS="$*"
+load_shard "$SHARD"
 SELF=$(printf '%s\\n' "$HOSTS" | awk -v m="$MEMBER" '{ print $(m + 1) }')
 [ -n "$SELF" ] || die "member $MEMBER is not in shard $SHARD_PATH ($HOSTS)"
 CKPT="$DATA_DIR/${KVROCKS_CHECKPOINT_DIR}"
@@ -173,9 +168,7 @@ manifest_file=$(head -n 1 "$IN/checkpoint/CURRENT" 2>/dev/null || true)
 [ -n "$manifest_file" ] && [ -s "$IN/checkpoint/$manifest_file" ] || die "restore of $id refused: not a RocksDB checkpoint (CURRENT does not name a MANIFEST that is there); nothing was loaded"
 source_version=$(manifest_field "$IN/manifest.json" kvrocksVersion)
 target_version=$(kvrocks -v | sed -n 's/^kvrocks version \\([0-9.]*\\).*/\\1/p')
-older() { # older A B: version A is older than version B
-  [ "$1" != "$2" ] && [ "$(printf '%s\\n%s\\n' "$1" "$2" | sort -t . -k1,1n -k2,2n -k3,3n | head -n 1)" = "$1" ]
-}
+${SH_OLDER}
 if [ -z "$source_version" ] || [ -z "$target_version" ]; then
   log "restore: the Kvrocks versions are not both release numbers (backup: \${source_version:-unknown}, image: $(kvrocks -v)); not compared"
 elif older "$target_version" "$source_version"; then

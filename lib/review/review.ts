@@ -214,8 +214,10 @@ export function recognizeTopologies(plan: any): string[] {
     const md = one(r.body.metadata);
     const partOf = md.labels?.['app.kubernetes.io/part-of'];
     if (!PART_OF[partOf]) continue;
+    // A flash tier is a SentinelRedis with the Kvrocks engine; its backups run one CronJob per member.
     const what = partOf === 'sentinel-redis' && one(one(r.body.spec).template)?.metadata?.annotations?.['redis-topologies.io/engine'] === 'kvrocks'
-      ? 'FlashTierRedis (Kvrocks)' : PART_OF[partOf];
+      ? 'FlashTierRedis (Kvrocks)'
+      : partOf === 'sentinel-redis-backup' && md.labels['redis-topologies.io/backup-member'] !== undefined ? 'FlashTierRedis (Kvrocks) backups' : PART_OF[partOf];
     const key = `${what} \`${md.labels['app.kubernetes.io/instance']}\` in ${md.namespace}`;
     found.set(key, [...(found.get(key) ?? []), `${KIND[r.type]} ${md.name}`]);
   }

@@ -59,7 +59,8 @@ export interface BackupScheduleProps {
  * policies that let the backup pods reach DNS, the topology's client port and the object store only.
  * Each Job's init container takes and verifies the snapshot (the topology's Redis image); its main
  * container uploads it, proves the stored copy and applies retention (rclone's image). A failed step
- * fails the Job.
+ * fails the Job. For Kvrocks (`target.kvrocksMembers`) there is one CronJob per member instead,
+ * beside it and reading its claim read-only, since the checkpoint is written on the member's volume.
  */
 export class BackupSchedule extends Construct {
   /** Labels that select the backup pods (the topology admits them as a client). */

@@ -117,9 +117,26 @@ ${SH_ROLE_OF}
 
 # sentinel_view HOST: "<config-epoch> <primary>" as sentinel HOST sees the master group; nothing if
 # it does not answer. A higher config epoch is a later failover that a majority of sentinels authorized.
+# The epoch is read first, then the primary the sentinel gives clients. From the moment a failover's
+# replica answers as primary, the sentinel that ran it holds the new epoch, but SENTINEL MASTER keeps
+# the old address until the other replicas follow (+switch-master); GET-MASTER-ADDR-BY-NAME already
+# names the promoted one. Read in this order, a view may pair an older epoch with the new primary
+# (it loses to the views holding the new epoch) but never the new epoch with the demoted member. Seen
+# under load: a sentinel restarted during a planned handover took "new epoch, old primary" from that
+# window and the sentinels then monitored a replica, refusing every later failover.
 sentinel_view() {
-  rcli "$1" "$SENTINEL_PORT" SENTINEL MASTER "$MASTER_NAME" \\
-    | awk 'NR % 2 == 1 { k = $0 } NR % 2 == 0 { v[k] = $0 } END { if (v["ip"] != "") print v["config-epoch"] + 0, v["ip"] }'
+  _ve=$(rcli "$1" "$SENTINEL_PORT" SENTINEL MASTER "$MASTER_NAME" \\
+    | awk 'NR % 2 == 1 { k = $0 } NR % 2 == 0 { v[k] = $0 } END { if (v["ip"] != "") print v["config-epoch"] + 0 }')
+  [ -n "$_ve" ] || return 0
+  _va=$(rcli "$1" "$SENTINEL_PORT" SENTINEL get-master-addr-by-name "$MASTER_NAME" | head -n 1)
+  [ -n "$_va" ] || return 0
+  printf '%s %s\\n' "$_ve" "$_va"
+}
+
+# sentinel_switched_host HOST: the address SENTINEL MASTER records for the master group on sentinel
+# HOST; it changes at +switch-master, once the failover's other replicas were told to follow.
+sentinel_switched_host() {
+  rcli "$1" "$SENTINEL_PORT" SENTINEL MASTER "$MASTER_NAME" | awk 'NR % 2 == 1 { k = $0 } NR % 2 == 0 { v[k] = $0 } END { print v["ip"] }'
 }
 
 # best_view: of the "<epoch> <host>" lines on stdin, the host with the highest epoch (most lines on a tie).
@@ -685,7 +702,7 @@ stamp; t_named=$NOW
 switched=0
 if [ "$named" = 1 ] && [ "$replica_count" -eq 1 ]; then
   while :; do
-    if [ "$(sentinel_view "$asked" | awk '{ print $2 }')" = "$new" ]; then switched=1; break; fi
+    if [ "$(sentinel_switched_host "$asked")" = "$new" ]; then switched=1; break; fi
     stamp; [ $(( NOW - t_named )) -lt 400 ] || break
     sleep 0.05
   done

@@ -165,7 +165,9 @@ test('a damaged or unusable backup is refused before anything is loaded: a check
   live = await restoreTopology('rtd', 27, RestoreFrom.latest(from));
   r = await firstMemberAlone(live);
   expect(r.exitCode).toBe(1);
-  expect(r.log).toMatch(/refused: redis-check-rdb: Unexpected EOF reading RDB file/);
+  // Where the cut falls decides redis-check-rdb's words: inside a value it reads past the end ("Unexpected
+  // EOF"), inside a stream's listpack it fails to load it ("Internal error ... loading failed").
+  expect(r.log).toMatch(/restore of [0-9T]+Z refused: redis-check-rdb: (Unexpected EOF reading RDB file|Internal error in RDB reading .* loading failed)[^\n]*; nothing was loaded/);
   expect(dataOf(live).filter((f) => f !== 'restore')).toEqual([]);
 
   // Written by a newer Redis than the image runs: refused (RDB formats are not backward compatible).

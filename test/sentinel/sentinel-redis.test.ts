@@ -97,6 +97,15 @@ describe('SentinelRedis topology', () => {
     expect(scripts['common.sh']).not.toContain('SELF_FAILOVER_WAIT');
     const sentinel = scripts['sentinel-entrypoint.sh'];
     expect(sentinel).toContain('cat "$STATE_DIR/view"');
+    // A view pairs the config epoch with the primary the sentinel gives clients, read in that order:
+    // during a failover's reconfiguration SENTINEL MASTER already holds the new epoch but still the old
+    // address, so its "ip" field would pair the new epoch with the demoted member.
+    const view = scripts['common.sh'].slice(scripts['common.sh'].indexOf('sentinel_view() {'));
+    const epochAt = view.indexOf('SENTINEL MASTER "$MASTER_NAME"');
+    const addrAt = view.indexOf('SENTINEL get-master-addr-by-name "$MASTER_NAME"');
+    expect(epochAt).toBeGreaterThan(0);
+    expect(addrAt).toBeGreaterThan(epochAt);
+    expect(view.slice(0, view.indexOf('\n}'))).not.toContain('v["ip"] }');
     expect(sentinel).toContain("printf 'sentinel config-epoch %s %s\\n' \"$MASTER_NAME\" \"$epoch\"");
     // Cold start: a long down-after period until the primary answers, so no replica is promoted early.
     expect(sentinel).toContain("printf 'sentinel down-after-milliseconds %s %s\\n' \"$MASTER_NAME\" \"$COLD_DOWN_AFTER\"");

@@ -508,15 +508,17 @@ say() { stamp; hook_log "preStop +$(( NOW - T0 ))ms: $*"; }
 # field NAME TEXT: the digits after "NAME:" in INFO output TEXT (nothing if absent).
 field() { case "$2" in *"$1":*) _v=\${2#*"$1":}; printf '%s' "\${_v%%[!0-9]*}" ;; esac; }
 resume() { rcli 127.0.0.1 "$REDIS_PORT" CLIENT UNPAUSE >/dev/null || true; }
-# promotable_by SENTINEL: the replicas that sentinel could promote now, sorted, one per line: linked,
-# not down or disconnected, answering pings, INFO fresh, priority not 0 (Sentinel's own criteria,
-# asked for a link that works now: a ping answered within 2 s, INFO within a period and 200 ms; Sentinel
-# itself accepts 5 s and three periods, which leaves the time until the request as a margin).
+# promotable_by SENTINEL: "<host> <run ID>" of the replicas that sentinel could promote now, sorted,
+# one per line: linked, not down or disconnected, answering pings, INFO fresh, priority not 0
+# (Sentinel's own criteria, asked for a link that works now: a ping answered within 2 s, INFO within a
+# period and 200 ms; Sentinel itself accepts 5 s and three periods, which leaves the time until the
+# request as a margin). The run ID is the one of the process its last INFO came from.
 promotable_by() {
   rcli "$1" "$SENTINEL_PORT" SENTINEL REPLICAS "$MASTER_NAME" | awk -v fresh=$(( INFO_PERIOD + 200 )) '
-    function flush() { if (ip != "" && flags == "slave" && link == "ok" && ping < 2000 && info < fresh && prio != "0") print ip }
-    $0 == "name" { flush(); ip = ""; flags = ""; link = ""; ping = 99999; info = 99999; prio = "0"; next }
+    function flush() { if (ip != "" && flags == "slave" && link == "ok" && ping < 2000 && info < fresh && prio != "0") print ip, id }
+    $0 == "name" { flush(); ip = ""; id = ""; flags = ""; link = ""; ping = 99999; info = 99999; prio = "0"; next }
     $0 == "ip" { getline; ip = $0; next }
+    $0 == "runid" { getline; id = $0; next }
     $0 == "flags" { getline; flags = $0; next }
     $0 == "master-link-status" { getline; link = $0; next }
     $0 == "last-ok-ping-reply" { getline; ping = $0 + 0; next }
@@ -575,18 +577,28 @@ if ! printf '%s\\n' "$replicas" | grep -q ' online$'; then
   exit 0
 fi
 
-# 0. Before writes wait: a sentinel that could promote every online replica now. A replica just
-# re-created at a new address is not promotable for a sentinel until it has reconnected to it and
-# read its INFO again (up to 10 s): asking then would hold writes that long.
+# 0. Before writes wait: a sentinel that could promote every online replica now, as the process that
+# runs now. A replica just re-created (a rolling update) is not promotable for a sentinel until it has
+# reconnected to it and read its INFO again (up to 10 s): asking then would hold writes that long. A
+# sentinel whose last INFO, still fresh, came from the process before (its link to the old address not
+# yet found dead) would send the promotion down that link, where nobody executes it (seen under load:
+# writes held 7 s until another sentinel's failover).
 online=$(printf '%s\\n' "$replicas" | awk '$2 == "online" { print $1 }' | sort)
 replica_hosts=$(printf '%s\\n' "$replicas" | awk '{ print $1 }')
 replica_count=$(printf '%s\\n' "$replica_hosts" | grep -c .)
+# online_now: "<host> <run ID>" of the online replicas, each as the replica itself answers, sorted.
+online_now() {
+  for _h in $online; do
+    printf '%s %s\\n' "$_h" "$(rcli_for 1 "$_h" "$REDIS_PORT" INFO server | tr -d '\\r' | sed -n 's/^run_id://p')"
+  done | sort
+}
 asked=""
 while [ -z "$asked" ] && left && [ "$LEFT" -gt $(( PAUSE_BUDGET / 1000 + 4 )) ]; do
+  want=$(online_now)
   i=0
   while [ "$i" -lt "$SENTINELS" ]; do
     s=$(sentinel_host "$i")
-    if [ "$(promotable_by "$s")" = "$online" ]; then asked=$s; break; fi
+    if [ "$(promotable_by "$s")" = "$want" ]; then asked=$s; break; fi
     i=$((i + 1))
   done
   [ -n "$asked" ] || sleep 0.2

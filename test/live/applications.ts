@@ -125,6 +125,8 @@ const emit = (o) => process.stdout.write(JSON.stringify(o) + '\\n');
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const within = (p, ms) => Promise.race([p, new Promise((_, reject) => setTimeout(() => reject(new Error('client timeout')), ms))]);
 let stopping = false;
+let closing = false;
+let current;
 process.on('SIGTERM', () => { stopping = true; });
 
 async function connect() {
@@ -147,7 +149,10 @@ async function connect() {
       commandTimeout: 1000,
     });
     redis.on('error', () => undefined);
-    return { set: (k, v) => redis.set(k, v), close: () => redis.disconnect() };
+    // As the README advises for ioredis 5: a client that received +switch-master while reconnecting
+    // ends for good ("Connection is closed."); the application replaces it (reported as a renewal).
+    redis.once('end', () => { if (!closing) { emit({ ev: 'renew', t: Date.now() }); current = connect(); } });
+    return { set: (k, v) => redis.set(k, v), close: () => { closing = true; redis.disconnect(); } };
   }
   if (client === 'node-redis-sentinel') {
     // node-redis 5 through the sentinels: it follows +switch-master and rediscovers on errors.
@@ -183,11 +188,12 @@ async function connect() {
 (async () => {
   const deadline = Date.now() + cfg.maxSeconds * 1000;
   const acked = [];
-  const c = await connect();
+  current = connect();
   let seq = 0;
   while (!stopping && seq < cfg.maxWrites && Date.now() < deadline) {
     seq++;
     try {
+      const c = await current;
       const reply = await within(c.set(cfg.keyPrefix + ':' + seq, String(seq)), 1500);
       if (reply === 'OK') { acked.push(seq); emit({ ev: 'ack', seq, t: Date.now() }); } else emit({ ev: 'err', seq, t: Date.now(), msg: String(reply) });
       await sleep(cfg.intervalMs);
@@ -197,16 +203,18 @@ async function connect() {
     }
   }
   emit({ ev: 'done', acked, reason: stopping ? 'SIGTERM' : seq >= cfg.maxWrites ? 'maxWrites' : 'maxSeconds' });
-  c.close();
+  (await current).close();
   process.exit(0);
 })().catch((e) => { process.stderr.write('app: ' + e.stack + '\\n'); process.exit(2); });
 `;
 
-export interface AppEvent { ev: 'ack' | 'err' | 'done'; seq?: number; t?: number; msg?: string; acked?: number[]; reason?: string }
+export interface AppEvent { ev: 'ack' | 'err' | 'renew' | 'done'; seq?: number; t?: number; msg?: string; acked?: number[]; reason?: string }
 
 export class App {
   public readonly acks: Array<{ seq: number; t: number }> = [];
   public readonly errors: Array<{ t: number; msg: string }> = [];
+  /** When the application replaced a client that ended for good (ioredis 5, see the README). */
+  public readonly renewals: number[] = [];
   private final?: AppEvent;
   private stderr = '';
   private exited = false;
@@ -218,6 +226,7 @@ export class App {
       const ev = JSON.parse(line) as AppEvent;
       if (ev.ev === 'ack') this.acks.push({ seq: ev.seq!, t: ev.t! });
       else if (ev.ev === 'err') this.errors.push({ t: ev.t!, msg: ev.msg! });
+      else if (ev.ev === 'renew') this.renewals.push(ev.t!);
       else this.final = ev;
     });
     this.done = exit.then(() => {

@@ -28,6 +28,8 @@ export interface Measured {
   /** 100 ms samples in which two members answered as primary. */
   twoPrimarySamples: number;
   samples: number;
+  /** ioredis clients the application replaced after they ended for good (see the README's ioredis notes). */
+  ioredisRenewals: number;
   /** The primary's ordinal afterwards. */
   primary: number;
   /** How long the change took. */
@@ -140,6 +142,7 @@ export class Day2Fixture {
       lost: { sentinels: await lost(apps[0][1]), portal: await lost(apps[1][1]) },
       twoPrimarySamples,
       samples,
+      ioredisRenewals: apps[0][2].renewals.length,
       primary,
       changeMs: to - from,
     };
@@ -178,5 +181,6 @@ export function describeRoll(replaced: PodReplacement[]): string {
 /** The figures of one change, on one line. */
 export function describeMeasured(label: string, m: Measured): string {
   return `${label}: longest gap between acknowledged writes: ioredis via the sentinels ${m.outageMs.sentinels} ms, node-redis via the portal ${m.outageMs.portal} ms; `
-    + `${m.acked.sentinels} + ${m.acked.portal} writes acknowledged, ${m.lost.sentinels + m.lost.portal} lost; two primaries in ${m.twoPrimarySamples} of ${m.samples} samples; change took ${m.changeMs} ms`;
+    + `${m.acked.sentinels} + ${m.acked.portal} writes acknowledged, ${m.lost.sentinels + m.lost.portal} lost; two primaries in ${m.twoPrimarySamples} of ${m.samples} samples; change took ${m.changeMs} ms`
+    + (m.ioredisRenewals ? `; ioredis client replaced after it ended for good: ${m.ioredisRenewals}` : '');
 }

@@ -399,6 +399,7 @@ export class LiveSentinelRedis {
    */
   public async waitForHealthy(what: string, timeoutMs = 60_000, skipSentinels: number[] = []): Promise<number> {
     let primary = -1;
+    const downAfter = JSON.stringify(this.plan.json).match(/sentinel down-after-milliseconds \S+ (\d+)/)?.[1];
     await waitFor(async () => {
       const roles = await this.roles();
       const masters = roles.map((r, i) => (r === 'master' ? i : -1)).filter((i) => i >= 0);
@@ -418,6 +419,12 @@ export class LiveSentinelRedis {
         const linked = lines.filter((l, i) => lines[i - 1] === 'master-link-status' && l === 'ok').length;
         const down = lines.filter((l, i) => lines[i - 1] === 'flags' && /s_down|disconnected/.test(l)).length;
         if (linked < this.dataCount - 1 || down > 0) return false;
+        // ... and no sentinel is still in its cold start (a long down-after period until its own ping
+        // to the primary was answered): until then it would not see a crash within the usual period.
+        if (downAfter !== undefined) {
+          const m = (await this.cli(this.host('sentinel', s), this.sentinelPort, ['SENTINEL', 'master', this.masterName], 1500).catch(() => undefined))?.stdout.split('\n').map((l) => l.trim());
+          if (!m || m[m.indexOf('down-after-milliseconds') + 1] !== downAfter) return false;
+        }
       }
       return true;
     }, { timeoutMs, intervalMs: 300, what });

@@ -774,12 +774,37 @@ n=0
 while [ "$n" -lt ${sentinelPreStopSeconds(m) * 5} ]; do
   case "$(rcli 127.0.0.1 "$SENTINEL_PORT" SENTINEL MASTER "$MASTER_NAME" | awk '$0 == "flags" { getline; print }')" in
     *failover_in_progress*) ;;
-    *) [ "$n" = 0 ] || say "the failover ended"; exit 0 ;;
+    *) [ "$n" = 0 ] || say "the failover ended"; break ;;
   esac
   [ "$n" = 0 ] && say "this sentinel runs a failover: stopping once it ends"
   sleep 0.2; n=$((n + 1))
 done
-say "the failover still runs after ${sentinelPreStopSeconds(m)} s: stopping"
+if [ "$n" -ge ${sentinelPreStopSeconds(m) * 5} ]; then
+  say "the failover still runs after ${sentinelPreStopSeconds(m)} s: stopping"
+  exit 0
+fi
+# A failover this sentinel completed a moment ago reaches its peers only through its hello messages
+# (every 2 s). Stopping before they have it would leave them on the demoted member, and a restarted
+# sentinel would take their view (seen when the sentinels and members roll at once). So wait, within
+# the same budget, until every peer that answers holds this sentinel's config epoch or a newer one.
+SELF=$(sentinel_host "$ORDINAL")
+mine=$(sentinel_view 127.0.0.1); mine=\${mine%% *}
+start=$(date +%s); told=0
+while [ -n "$mine" ] && [ $(( $(date +%s) - start )) -lt ${sentinelPreStopSeconds(m)} ]; do
+  behind=""; i=0
+  while [ "$i" -lt "$SENTINELS" ]; do
+    s=$(sentinel_host "$i")
+    if [ "$s" != "$SELF" ]; then
+      e=$(sentinel_view "$s"); e=\${e%% *}
+      if [ -n "$e" ] && [ "$e" -lt "$mine" ]; then behind="$behind $s"; fi
+    fi
+    i=$((i + 1))
+  done
+  if [ -z "$behind" ]; then [ "$told" = 0 ] || say "every peer holds config epoch $mine"; exit 0; fi
+  [ "$told" = 1 ] || { say "waiting for$behind to learn config epoch $mine"; told=1; }
+  sleep 0.2
+done
+[ -z "$mine" ] || say "peers still behind config epoch $mine after ${sentinelPreStopSeconds(m)} s: stopping"
 exit 0
 `;
 }

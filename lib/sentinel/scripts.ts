@@ -791,17 +791,9 @@ SELF=$(sentinel_host "$ORDINAL")
 mine=$(sentinel_view 127.0.0.1); mine=\${mine%% *}
 start=$(date +%s); told=0
 while [ -n "$mine" ] && [ $(( $(date +%s) - start )) -lt ${sentinelPreStopSeconds(m)} ]; do
-  behind=""; i=0
-  while [ "$i" -lt "$SENTINELS" ]; do
-    s=$(sentinel_host "$i")
-    if [ "$s" != "$SELF" ]; then
-      e=$(sentinel_view "$s"); e=\${e%% *}
-      if [ -n "$e" ] && [ "$e" -lt "$mine" ]; then behind="$behind $s"; fi
-    fi
-    i=$((i + 1))
-  done
-  if [ -z "$behind" ]; then [ "$told" = 0 ] || say "every peer holds config epoch $mine"; exit 0; fi
-  [ "$told" = 1 ] || { say "waiting for$behind to learn config epoch $mine"; told=1; }
+  behind=$(sentinel_views "$SELF" | awk -v mine="$mine" '$1 < mine + 0' | grep -c .)
+  if [ "$behind" -eq 0 ]; then [ "$told" = 0 ] || say "every peer holds config epoch $mine"; exit 0; fi
+  [ "$told" = 1 ] || { say "waiting for $behind peer(s) to learn config epoch $mine"; told=1; }
   sleep 0.2
 done
 [ -z "$mine" ] || say "peers still behind config epoch $mine after ${sentinelPreStopSeconds(m)} s: stopping"
